@@ -1,0 +1,28 @@
+"""chainrule's scalar autograd engine.
+
+    >>> from autograd import Value
+    >>> x = Value(2.0); y = x * x + x.tanh(); y.backward(); x.grad
+    4.0706508249...
+"""
+from .backprop import backward, enable_grad, grad, no_grad, topo_order
+from .custom import define_op
+from .errors import DivisionByZero, DomainError, GradcheckError, Overflow
+from .gradcheck import gradcheck, gradgradcheck
+from .value import Value, linear
+
+__all__ = [
+    "Value", "grad", "no_grad", "enable_grad", "gradcheck", "gradgradcheck", "GradcheckError",
+    "define_op", "draw", "step_through", "linear", "backward", "topo_order",
+    "DomainError", "DivisionByZero", "Overflow",
+]
+
+
+def __getattr__(name):
+    # Rendering pulls in graphviz; load it only when asked for.
+    if name == "draw":
+        from .render import draw
+        return draw
+    if name == "step_through":
+        from .stepper import step_through
+        return step_through
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -1,0 +1,164 @@
+"""The op table: each primitive's forward and its local derivatives, written once.
+
+Every derivative formula is evaluated in two worlds. At forward time it runs on floats and
+the number is stored on the node, so `backward` is only `child.grad += local * node.grad`.
+When `grad(..., create_graph=True)` asks for a differentiable gradient, the same formula
+runs on Values (operands, and `out`: the node itself) and builds new graph. Formulas
+therefore use only arithmetic, comparisons and the generic functions defined below, which
+accept a float or a Value.
+
+Conventions at kinks, as in PyTorch: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope,
+elu'(0) = alpha, and d/dx x**y at x = 0 for 0 < y < 1 is +inf.
+"""
+import math
+from functools import reduce
+from numbers import Real
+from operator import add, mul
+
+from .errors import DivisionByZero, DomainError, Overflow
+
+_EXP_MAX = math.log(1.7976931348623157e308)  # largest x with a finite exp(x)
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _num(x):
+    return isinstance(x, Real)
+
+
+# Generic functions: a float in gives a float, a Value in gives a Value (and a graph).
+def exp(x):     return _exp(x) if _num(x) else x.exp()
+def log(x):     return _log(x) if _num(x) else x.log()
+def erf(x):     return math.erf(x) if _num(x) else x.erf()
+def sigmoid(x): return _sigmoid(x) if _num(x) else x.sigmoid()
+def expm1(x):   return math.expm1(x) if _num(x) else x.exp() - 1.0
+
+
+# Forward functions on floats. Domain checks live here, so every path (operators,
+# methods, the generic functions above) reports the same clear error.
+def _exp(x):
+    if x > _EXP_MAX:
+        raise Overflow(f"exp: overflow, operand {x!r} exceeds {_EXP_MAX:.6g}")
+    return math.exp(x)
+
+
+def _log(x):
+    if not x > 0:
+        raise DomainError(f"log: operand must be > 0, got {x!r}")
+    return math.log(x)
+
+
+def _sigmoid(x):
+    # Two branches so that exp() only ever sees a non-positive argument.
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _softplus(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _gelu(x):
+    return 0.5 * x * (1.0 + math.erf(x * _SQRT_HALF))
+
+
+def _div(x, y):
+    if y == 0:
+        raise DivisionByZero(f"/: division by zero, numerator {x!r} / denominator {y!r}")
+    return x / y
+
+
+def _pow(x, y):
+    if x == 0 and y < 0:
+        raise DivisionByZero(f"**: zero base {x!r} with negative exponent {y!r}")
+    if x < 0 and y != math.floor(y):
+        raise DomainError(f"**: negative base {x!r} with non-integer exponent {y!r}")
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        raise Overflow(f"**: overflow, base {x!r} exponent {y!r}") from None
+
+
+def _dpow_dx(x, y, out):
+    if y == 0:
+        return 0.0
+    if x == 0 and y < 1:
+        return math.inf  # vertical tangent, e.g. sqrt at 0
+    return y * x ** (y - 1)
+
+
+def _dpow_dy(x, y, out):
+    if x > 0:
+        return out * log(x)
+    return 0.0 if x == 0 else math.nan  # d/dy is undefined for a negative base
+
+
+class Op:
+    """One primitive: its name, forward on floats, and one partial per operand.
+
+    `const_at` marks a variant where operand 0 or 1 is a plain number (not a child).
+    """
+    __slots__ = ("name", "forward", "partials", "const_at", "variants")
+
+    def __init__(self, name, forward, partials, const_at=None):
+        self.name, self.forward, self.partials, self.const_at = name, forward, partials, const_at
+        self.variants = None
+        if isinstance(partials, tuple) and len(partials) == 2 and const_at is None:
+            self.variants = (Op(name, forward, partials, 0), Op(name, forward, partials, 1))
+
+    def __repr__(self):
+        return f"Op({self.name!r})"
+
+
+# ┌─────────────┬──────────────────────────┬──────────────────────────────────────────────────────────┐
+#   name          forward on floats          ∂out/∂x (and ∂out/∂y); `out` is the op's result
+UNARY = {
+    "neg":        (lambda x: -x,             lambda x, out: -1.0),
+    "abs":        (abs,                      lambda x, out: 1.0 if x > 0 else -1.0 if x < 0 else 0.0),
+    "exp":        (_exp,                     lambda x, out: out),
+    "log":        (_log,                     lambda x, out: 1.0 / x),
+    "tanh":       (math.tanh,                lambda x, out: 1.0 - out * out),
+    "sigmoid":    (_sigmoid,                 lambda x, out: out * (1.0 - out)),
+    "relu":       (lambda x: x if x > 0 else 0.0,
+                                             lambda x, out: 1.0 if x > 0 else 0.0),
+    "softplus":   (_softplus,                lambda x, out: sigmoid(x)),
+    "erf":        (math.erf,                 lambda x, out: _TWO_OVER_SQRT_PI * exp(-x * x)),
+    "gelu":       (_gelu,                    lambda x, out: 0.5 * (1.0 + erf(x * _SQRT_HALF))
+                                                            + x * exp(-0.5 * x * x) * _INV_SQRT_2PI),
+}
+BINARY = {
+    "+":          (lambda x, y: x + y,       lambda x, y, out: 1.0,     lambda x, y, out: 1.0),
+    "-":          (lambda x, y: x - y,       lambda x, y, out: 1.0,     lambda x, y, out: -1.0),
+    "*":          (lambda x, y: x * y,       lambda x, y, out: y,       lambda x, y, out: x),
+    "/":          (_div,                     lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y),
+    "**":         (_pow,                     _dpow_dx,                  _dpow_dy),
+    "leaky_relu": (lambda x, s: x if x > 0 else s * x,
+                                             lambda x, s, out: 1.0 if x > 0 else s,
+                                                                        lambda x, s, out: 0.0 if x > 0 else x),
+    "elu":        (lambda x, a: x if x > 0 else a * math.expm1(x),
+                                             lambda x, a, out: 1.0 if x > 0 else out + a,
+                                                                        lambda x, a, out: 0.0 if x > 0 else expm1(x)),
+}
+# └────────────────────────────────────────────────────────────────────────────────────────────────────┘
+
+
+def _linear(*args):
+    # args = w1..wn, x1..xn, b. Left to right from b, exactly as micrograd's
+    # sum((wi*xi for ...), b) adds, so fused and unfused neurons agree to the last bit.
+    n = (len(args) - 1) // 2
+    return reduce(add, map(mul, args[:n], args[n:2 * n]), args[-1])
+
+
+def _linear_partials(*args):
+    # args = w1..wn, x1..xn, b, out:  ∂/∂wᵢ = xᵢ,  ∂/∂xᵢ = wᵢ,  ∂/∂b = 1
+    n = (len(args) - 2) // 2
+    return args[n:2 * n] + args[:n] + (1.0,)
+
+
+OPS = {name: Op(name, f, (d,)) for name, (f, d) in UNARY.items()}
+OPS.update({name: Op(name, f, (dx, dy)) for name, (f, dx, dy) in BINARY.items()})
+# n-ary: a whole neuron's Σ wᵢxᵢ + b as one node; `partials` is one function for all operands.
+OPS["linear"] = LINEAR = Op("linear", _linear, _linear_partials)

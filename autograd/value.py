@@ -1,0 +1,204 @@
+"""`Value`: one float, its gradient, and the edges back to the operands that made it.
+
+    >>> a = Value(2.0); b = a * a + 1; b.backward()
+    >>> b.data, a.grad
+    (5.0, 4.0)
+
+A node stores, per child, the local derivative ∂node/∂child as a float computed at forward
+time from the op table (`ops.py`), so backward never calls back into op code. Edges live in
+four slots instead of tuples: `_a, _da` (first child, its local), `_b, _db` (second child, its
+local). A one-child node has `_b = None` and keeps in `_db` the plain-number operand it was
+made with, if any (`x * 3`: the 3), for `create_graph`. An n-ary node has `_b = NARY`, tuples
+of children and locals in `_a, _da`, and every operand in `_db`. No tuple per node and no
+closure: a chain node costs about 120 bytes and is freed by reference counting alone.
+"""
+from numbers import Real
+
+from . import ops
+
+NARY = object()  # marks an n-ary node in the `_b` slot
+_state = {"grad_enabled": True}
+
+
+def _real(x, what):
+    """`x` as a float, or a TypeError naming its type."""
+    t = type(x)
+    if t is float:
+        return x
+    if t is bool or not isinstance(x, Real):
+        raise TypeError(f"{what} must be a real number (int or float), got {t.__name__}: {x!r}")
+    return float(x)
+
+
+class Value:
+    """A scalar in a computation graph. `Value(data, label="")`."""
+    __slots__ = ("data", "grad", "label", "scope", "_op", "_a", "_da", "_b", "_db")
+    __array_ufunc__ = None  # numpy scalars defer to our reflected operators
+
+    def __init__(self, data, label=""):
+        self.data = _real(data, "Value data")
+        self.grad = 0.0
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self.label = label
+        self.scope = None
+        self._op = self._a = self._da = self._b = self._db = None
+
+    # -- structure ------------------------------------------------------------------------
+    @property
+    def op(self):
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def children(self):
+        b = self._b
+        if b is None:
+            return () if self._a is None else (self._a,)
+        return self._a if b is NARY else (self._a, b)
+
+    @property
+    def local_grads(self):
+        """∂self/∂child for each child, in the order of `children`."""
+        b = self._b
+        if b is None:
+            return () if self._a is None else (self._da,)
+        return self._da if b is NARY else (self._da, self._db)
+
+    def __repr__(self):
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __float__(self):
+        return self.data
+
+    # -- arithmetic -----------------------------------------------------------------------
+    def __add__(self, other):      return _binary(_ADD, self, other)
+    def __radd__(self, other):     return _binary(_ADD, other, self)
+    def __sub__(self, other):      return _binary(_SUB, self, other)
+    def __rsub__(self, other):     return _binary(_SUB, other, self)
+    def __mul__(self, other):      return _binary(_MUL, self, other)
+    def __rmul__(self, other):     return _binary(_MUL, other, self)
+    def __truediv__(self, other):  return _binary(_DIV, self, other)
+    def __rtruediv__(self, other): return _binary(_DIV, other, self)
+    def __pow__(self, other):      return _binary(_POW, self, other)
+    def __rpow__(self, other):     return _binary(_POW, other, self)
+    def __neg__(self):             return _unary(_NEG, self)
+    def __pos__(self):             return self
+    def __abs__(self):             return _unary(_ABS, self)
+
+    # -- functions ------------------------------------------------------------------------
+    def exp(self):      return _unary(_EXP, self)
+    def log(self):      return _unary(_LOG, self)
+    def tanh(self):     return _unary(_TANH, self)
+    def sigmoid(self):  return _unary(_SIGMOID, self)
+    def relu(self):     return _unary(_RELU, self)
+    def softplus(self): return _unary(_SOFTPLUS, self)
+    def gelu(self):     return _unary(_GELU, self)
+    def erf(self):      return _unary(_ERF, self)
+    def leaky_relu(self, negative_slope=0.01): return _binary(_LEAKY_RELU, self, negative_slope)
+    def elu(self, alpha=1.0):                  return _binary(_ELU, self, alpha)
+
+    # -- ordering compares data; == and hash stay identity, so Values go in sets ---------
+    def __lt__(self, other): return self.data < _data(other)
+    def __le__(self, other): return self.data <= _data(other)
+    def __gt__(self, other): return self.data > _data(other)
+    def __ge__(self, other): return self.data >= _data(other)
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    # -- gradients ------------------------------------------------------------------------
+    def backward(self, gradient=1.0):
+        """Add ∂self/∂v × gradient into `v.grad` for every Value v this one depends on."""
+        from .backprop import backward
+        backward(self, gradient)
+
+
+def _data(x):
+    return x.data if isinstance(x, Value) else _real(x, "comparison operand")
+
+
+_new = object.__new__
+
+
+def _node(data, op, a, da, b, db):
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    v.scope = None
+    v._op = op
+    v._a = a
+    v._da = da
+    v._b = b
+    v._db = db
+    return v
+
+
+def _leaf(data):
+    return _node(data, None, None, None, None, None)
+
+
+def _unary(op, x):
+    xd = x.data
+    out = op.forward(xd)
+    if not _state["grad_enabled"]:
+        return _leaf(out)
+    return _node(out, op, x, op.partials[0](xd, out), None, None)
+
+
+def _binary(op, x, y):
+    """Apply a two-operand op; at least one of x, y is a Value, the other may be a number."""
+    if isinstance(x, Value):
+        xd = x.data
+        if isinstance(y, Value):
+            yd = y.data
+            out = op.forward(xd, yd)
+            if not _state["grad_enabled"]:
+                return _leaf(out)
+            dx, dy = op.partials
+            return _node(out, op, x, dx(xd, yd, out), y, dy(xd, yd, out))
+        if type(y) is not float and (type(y) is bool or not isinstance(y, Real)):
+            return NotImplemented
+        yd = float(y)
+        out = op.forward(xd, yd)
+        if not _state["grad_enabled"]:
+            return _leaf(out)
+        return _node(out, op.variants[1], x, op.partials[0](xd, yd, out), None, yd)
+    if type(x) is not float and (type(x) is bool or not isinstance(x, Real)):
+        return NotImplemented
+    xd, yd = float(x), y.data
+    out = op.forward(xd, yd)
+    if not _state["grad_enabled"]:
+        return _leaf(out)
+    return _node(out, op.variants[0], y, op.partials[1](xd, yd, out), None, xd)
+
+
+def nary(op, args):
+    """Apply an n-ary op (`op.partials` is one function giving every partial) as one node."""
+    vals = [a.data if isinstance(a, Value) else _real(a, f"{op.name} operand") for a in args]
+    out = op.forward(*vals)
+    if not _state["grad_enabled"]:
+        return _leaf(out)
+    locals_ = op.partials(*vals, out)
+    keep = [i for i, a in enumerate(args) if isinstance(a, Value)]
+    if len(keep) == len(args):
+        return _node(out, op, args, tuple(locals_), NARY, args)
+    return _node(out, op, tuple(args[i] for i in keep), tuple(locals_[i] for i in keep), NARY, args)
+
+
+def linear(ws, xs, b):
+    """Σ wᵢxᵢ + b as one node; any operand may be a Value or a plain number.
+
+        >>> out = linear([Value(1.0), Value(2.0)], [3.0, 4.0], Value(0.5))
+        >>> out.data, len(out.children)  # plain-number xs are not children
+        (11.5, 3)
+    """
+    return nary(ops.LINEAR, (*ws, *xs, b))
+
+
+_o = ops.OPS
+_ADD, _SUB, _MUL, _DIV, _POW = _o["+"], _o["-"], _o["*"], _o["/"], _o["**"]
+_NEG, _ABS, _EXP, _LOG, _TANH = _o["neg"], _o["abs"], _o["exp"], _o["log"], _o["tanh"]
+_SIGMOID, _RELU, _SOFTPLUS, _GELU, _ERF = _o["sigmoid"], _o["relu"], _o["softplus"], _o["gelu"], _o["erf"]
+_LEAKY_RELU, _ELU = _o["leaky_relu"], _o["elu"]
+del _o
