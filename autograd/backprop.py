@@ -6,7 +6,8 @@ recursion-limit change.
 """
 from contextlib import contextmanager
 
-from .value import NARY, Value, _leaf, _state
+from . import value as _value
+from .value import NARY, Value, _leaf
 
 
 def topo_order(root):
@@ -152,20 +153,20 @@ def no_grad():
         >>> with no_grad():
         ...     w.data -= lr * w.grad
     """
-    before = _state["grad_enabled"]
-    _state["grad_enabled"] = False
+    before = _value._grad_enabled
+    _value._grad_enabled = False
     try:
         yield
     finally:
-        _state["grad_enabled"] = before
+        _value._grad_enabled = before
 
 
 @contextmanager
 def enable_grad():
     """Undo an enclosing no_grad (grad(create_graph=True) needs a graph)."""
-    before = _state["grad_enabled"]
-    _state["grad_enabled"] = True
+    before = _value._grad_enabled
+    _value._grad_enabled = True
     try:
         yield
     finally:
-        _state["grad_enabled"] = before
+        _value._grad_enabled = before
