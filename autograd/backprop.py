@@ -10,16 +10,18 @@ from . import value as _value
 from .value import NARY, Value, _leaf
 
 
-def topo_order(root):
+def topo_order(root, graded_leaves=None):
     """Interior (non-leaf) nodes reachable from `root`, each before all of its children.
 
     Leaves are never pushed: they have no children to order, and skipping them halves the
-    work on a network, where most nodes are parameters and inputs.
+    work on a network, where most nodes are parameters and inputs. If `graded_leaves` is a
+    list, each leaf reached whose .grad is non-zero is appended to it (perhaps repeatedly).
     """
     if root._op is None:
         return []
     seen, post, stack = set(), [], [root]
     pop, push, mark = stack.pop, stack.append, seen.add
+    graded = graded_leaves.append if graded_leaves is not None else None
     while stack:
         node = pop()
         if node is None:  # the marker pushed above a node: its children are all done
@@ -30,20 +32,28 @@ def topo_order(root):
         mark(node)
         push(node)
         push(None)
+        # Unrolled for one and two children: no tuple per node, which would wake the
+        # garbage collector again and again on a big graph.
         b = node._b
-        if b is None:
-            c = node._a
-            if c._op is not None and c not in seen:
-                push(c)
-        elif b is NARY:
+        if b is NARY:
             for c in node._a:
-                if c._op is not None and c not in seen:
+                if c._op is None:
+                    if graded and c.grad:
+                        graded(c)
+                elif c not in seen:
                     push(c)
-        else:
-            c = node._a
-            if c._op is not None and c not in seen:
-                push(c)
-            if b._op is not None and b not in seen:
+            continue
+        c = node._a
+        if c._op is None:
+            if graded and c.grad:
+                graded(c)
+        elif c not in seen:
+            push(c)
+        if b is not None:
+            if b._op is None:
+                if graded and b.grad:
+                    graded(b)
+            elif b not in seen:
                 push(b)
     post.reverse()
     return post
@@ -52,20 +62,26 @@ def topo_order(root):
 def backward(root, gradient=1.0):
     """Add ∂root/∂v × gradient into `v.grad` for every v that `root` depends on.
 
-    Like PyTorch, grads accumulate across calls. Interior nodes propagate only this call's
-    gradient (their earlier grad is set aside and added back), so a second call adds exactly
-    the same amounts again instead of compounding.
+    Like PyTorch, grads accumulate across calls: this call's contributions to a node are
+    summed first, then added to its earlier grad once, so calling twice doubles every grad
+    exactly. (Interior nodes must also propagate only this call's gradient.)
     """
     gradient = float(gradient)
-    order = topo_order(root)
+    graded = []
+    order = topo_order(root, graded)
     if not order:
         root.grad += gradient
         return
-    before = [n.grad for n in order]
-    dirty = any(before)
+    # Set earlier grads aside (plain lists of floats: no per-node objects for the GC to scan).
+    graded = list(dict.fromkeys(graded))
+    earlier = [n.grad for n in order]
+    dirty = any(earlier)
     if dirty:
         for n in order:
             n.grad = 0.0
+    graded_earlier = [c.grad for c in graded]
+    for c in graded:
+        c.grad = 0.0
     root.grad = gradient
     for n in order:
         g = n.grad
@@ -81,8 +97,10 @@ def backward(root, gradient=1.0):
             a.grad += n._da * g
             b.grad += n._db * g
     if dirty:
-        for n, old in zip(order, before):
-            n.grad += old
+        for n, old in zip(order, earlier):
+            n.grad = old + n.grad
+    for c, old in zip(graded, graded_earlier):
+        c.grad = old + c.grad
 
 
 def _edges(node, create_graph):
