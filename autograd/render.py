@@ -42,6 +42,10 @@ class Graph(graphviz.Digraph):
     Jupyter display, `.pipe()`, `.render()` and `.view()` all go through `pipe`/`render`.
     """
 
+    def __repr__(self):
+        # No memory address, so a notebook's saved outputs do not change from run to run.
+        return f"<autograd.render.Graph: {len(self.body)} DOT statements>"
+
     def pipe(self, *args, **kwargs):
         try:
             return super().pipe(*args, **kwargs)
