@@ -14,7 +14,7 @@ import math
 import sys
 from functools import reduce
 from numbers import Real
-from operator import add, mul
+from operator import add, mul, neg, sub
 
 from .errors import DivisionByZero, DomainError, Overflow
 
@@ -100,24 +100,33 @@ def _dpow_dy(x, y, out):
 class Op:
     """One primitive: its name, forward on floats, and one partial per operand.
 
+    A partial is a function of (operands..., out), or a plain float when it is a constant
+    (`+`, `-`, `neg`): then no call is made at all, which is a third of an add's cost.
     `const_at` marks a variant where operand 0 or 1 is a plain number (not a child).
     """
-    __slots__ = ("name", "forward", "partials", "const_at", "variants")
+    __slots__ = ("name", "forward", "partials", "const_at", "variants", "fixed")
 
     def __init__(self, name, forward, partials, const_at=None):
         self.name, self.forward, self.partials, self.const_at = name, forward, partials, const_at
+        self.fixed = isinstance(partials, tuple) and all(type(p) is float for p in partials)
         self.variants = None
         if isinstance(partials, tuple) and len(partials) == 2 and const_at is None:
             self.variants = (Op(name, forward, partials, 0), Op(name, forward, partials, 1))
+
+    def local(self, i, *args):
+        """∂out/∂operand i at `args` = (operands..., out), floats or Values."""
+        p = self.partials[i]
+        return p if type(p) is float else p(*args)
 
     def __repr__(self):
         return f"Op({self.name!r})"
 
 
 # ┌─────────────┬──────────────────────────┬──────────────────────────────────────────────────────────┐
-#   name          forward on floats          ∂out/∂x (and ∂out/∂y); `out` is the op's result
+#   name          forward on floats          ∂out/∂x (and ∂out/∂y): a float, or a formula in the
+#                                            operands and `out` (the op's result)
 UNARY = {
-    "neg":        (lambda x: -x,             lambda x, out: -1.0),
+    "neg":        (neg,                      -1.0),
     "abs":        (abs,                      lambda x, out: 1.0 if x > 0 else -1.0 if x < 0 else 0.0),
     "exp":        (_exp,                     lambda x, out: out),
     "log":        (_log,                     lambda x, out: 1.0 / x),
@@ -131,9 +140,9 @@ UNARY = {
                                                             + x * exp(-0.5 * x * x) * _INV_SQRT_2PI),
 }
 BINARY = {
-    "+":          (lambda x, y: x + y,       lambda x, y, out: 1.0,     lambda x, y, out: 1.0),
-    "-":          (lambda x, y: x - y,       lambda x, y, out: 1.0,     lambda x, y, out: -1.0),
-    "*":          (lambda x, y: x * y,       lambda x, y, out: y,       lambda x, y, out: x),
+    "+":          (add,                      1.0,                       1.0),
+    "-":          (sub,                      1.0,                       -1.0),
+    "*":          (mul,                      lambda x, y, out: y,       lambda x, y, out: x),
     "/":          (_div,                     lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y),
     "**":         (_pow,                     _dpow_dx,                  _dpow_dy),
     "leaky_relu": (lambda x, s: x if x > 0 else s * x,

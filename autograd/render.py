@@ -87,17 +87,13 @@ def walk(root):
 
 
 def op_text(v):
-    """The op as drawn: its name, plus the plain-number operand of a one-child node.
-
-    `x * 3` is a one-child node: the engine keeps the 3 only in the private slot `_db`, and
-    `_op.const_at` says on which side it stood (1: `x * 3`, 0: `3 - x`). We read both here
-    (and only here) so the picture shows the constant.
-    """
-    op = v._op
-    name = op.name
-    const_at = getattr(op, "const_at", None)
-    if v._b is None and const_at in (0, 1) and isinstance(v._db, (int, float)):
-        c = fmt(v._db)
+    """The op as drawn: its name, plus the plain-number operand of a one-child node
+    (`x * 3` draws as `* 3`, `3 - x` as `3 -`)."""
+    name = v.op
+    operands = v.operands
+    if len(operands) == 2 and sum(isinstance(o, Value) for o in operands) == 1:
+        const_at = 0 if not isinstance(operands[0], Value) else 1
+        c = fmt(operands[const_at])
         if name in _SYMBOLS:
             return f"{name} {c}" if const_at == 1 else f"{c} {name}"
         return f"{name}(·, {c})" if const_at == 1 else f"{name}({c}, ·)"

@@ -13,7 +13,7 @@ import json
 import secrets
 
 from .render import RANKDIRS, add_value, fmt, new_graph, walk
-from .value import NARY, Value
+from .value import Value
 
 _SYMBOLS = {"+": "+", "-": "-", "*": "×", "/": "/", "**": "**"}
 _MAX_TERMS = 6  # a linear node's formula shows this many w·x terms, then "…"
@@ -85,8 +85,8 @@ class Stepper:
     def _formula(self, v):
         """(symbolic, numeric) right-hand sides for node v, e.g. ("a * b", "2 × 3")."""
         op, name, kids = v._op, v._op.name, v.children
-        if v._b is NARY:  # n-ary: every operand (Value or number) is in _db
-            operands = v._db
+        if type(v._b) is tuple:  # n-ary
+            operands = v.operands
             sym = [self.name(o) if isinstance(o, Value) else _paren(fmt(o)) for o in operands]
             num = [_paren(fmt(o.data if isinstance(o, Value) else o)) for o in operands]
             if name == "linear":
@@ -97,12 +97,9 @@ class Stepper:
                 x = " + ".join(f"{num[i]}×{num[n + i]}" for i in range(cut)) + more + f" + {num[-1]}"
                 return s, x
             return f"{name}({', '.join(sym)})", f"{name}({', '.join(num)})"
-        # Operands in written order; a one-child node's plain-number operand is kept by the
-        # engine in the private slot `_db`, on the side `_op.const_at` says.
-        pairs = [(self.name(c), fmt(c.data)) for c in kids]
-        const_at = getattr(op, "const_at", None)
-        if len(kids) == 1 and const_at in (0, 1) and isinstance(v._db, (int, float)):
-            pairs.insert(const_at, (fmt(v._db), fmt(v._db)))
+        # Operands in written order, plain-number constants included.
+        pairs = [(self.name(o), fmt(o.data)) if isinstance(o, Value) else (fmt(o), fmt(o))
+                 for o in v.operands]
         if name == "neg":
             (s, x), = pairs
             return f"-{s}", f"-{_paren(x)}"
