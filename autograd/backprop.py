@@ -7,25 +7,20 @@ recursion-limit change.
 from contextlib import contextmanager
 
 from . import value as _value
-from operator import attrgetter
-
 from .value import Value, _leaf
 
-_grad_of = attrgetter("grad")
 
-
-def topo_order(root, graded_leaves=None):
+def topo_order(root):
     """Interior (non-leaf) nodes reachable from `root`, each before all of its children.
 
     Leaves are never pushed: they have no children to order, and skipping them halves the
-    work on a network, where most nodes are parameters and inputs. If `graded_leaves` is a
-    list, each leaf reached whose .grad is non-zero is appended to it (perhaps repeatedly).
+    work on a network, where most nodes are parameters and inputs (an n-ary node lists its
+    interior children apart, so a neuron's hundreds of weights are not even looked at).
     """
     if root._op is None:
         return []
     seen, post, stack = set(), [], [root]
     pop, push, mark = stack.pop, stack.append, seen.add
-    graded = graded_leaves.append if graded_leaves is not None else None
     while stack:
         node = pop()
         if node is None:  # the marker pushed above a node: its children are all done
@@ -39,27 +34,16 @@ def topo_order(root, graded_leaves=None):
         # Unrolled for one and two children: no tuple per node, which would wake the
         # garbage collector again and again on a big graph.
         b = node._b
-        if type(b) is tuple:  # n-ary: b lists the interior children; leaves scanned in C
+        if type(b) is tuple:
             for c in b:
                 if c not in seen:
                     push(c)
-            if graded and any(map(_grad_of, node._a)):
-                for c in node._a:
-                    if c._op is None and c.grad:
-                        graded(c)
             continue
         c = node._a
-        if c._op is None:
-            if graded and c.grad:
-                graded(c)
-        elif c not in seen:
+        if c._op is not None and c not in seen:
             push(c)
-        if b is not None:
-            if b._op is None:
-                if graded and b.grad:
-                    graded(b)
-            elif b not in seen:
-                push(b)
+        if b is not None and b._op is not None and b not in seen:
+            push(b)
     post.reverse()
     return post
 
@@ -67,29 +51,24 @@ def topo_order(root, graded_leaves=None):
 def backward(root, gradient=1.0):
     """Add ∂root/∂v × gradient into `v.grad` for every v that `root` depends on.
 
-    Like PyTorch, grads accumulate across calls: this call's contributions to a node are
-    summed first, then added to its earlier grad once, so calling twice doubles every grad
-    exactly. (Interior nodes must also propagate only this call's gradient.) A node whose
-    gradient is exactly 0 passes nothing on; most of a ReLU network's edges lie below dead
-    units, and skipping them is the biggest saving in backward (PyTorch would instead turn
-    0 × inf into nan there).
+    Like PyTorch, grads accumulate across calls. Interior nodes set their earlier grad aside
+    and propagate only this call's gradient, so calling twice adds exactly the same amounts
+    again. A leaf adds each edge's contribution in turn (as micrograd does), so its doubled
+    grad can differ from 2 × the first in the last bit; summing first, as PyTorch does, would
+    cost a scan of every leaf edge. A node whose gradient is exactly 0 passes nothing on:
+    most of a ReLU network's edges lie below dead units, and skipping them is the biggest
+    saving in backward (PyTorch would instead turn 0 × inf into nan there).
     """
     gradient = float(gradient)
-    graded = []
-    order = topo_order(root, graded)
+    order = topo_order(root)
     if not order:
         root.grad += gradient
         return
-    # Set earlier grads aside (plain lists of floats: no per-node objects for the GC to scan).
-    graded = list(dict.fromkeys(graded))
-    earlier = [n.grad for n in order]
+    earlier = [n.grad for n in order]  # floats in a list: nothing new for the GC to scan
     dirty = any(earlier)
     if dirty:
         for n in order:
             n.grad = 0.0
-    graded_earlier = [c.grad for c in graded]
-    for c in graded:
-        c.grad = 0.0
     root.grad = gradient
     for n in order:
         g = n.grad
@@ -109,8 +88,6 @@ def backward(root, gradient=1.0):
     if dirty:
         for n, old in zip(order, earlier):
             n.grad = old + n.grad
-    for c, old in zip(graded, graded_earlier):
-        c.grad = old + c.grad
 
 
 def _edges(node, create_graph):

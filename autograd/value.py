@@ -14,6 +14,7 @@ and locals in `_a, _da`, every operand in `_db`, and in `_b` a tuple of just its
 node and no closure: a chain node costs about 130 bytes and is freed by reference counting.
 """
 from numbers import Real
+from operator import attrgetter
 
 from . import ops
 
@@ -219,8 +220,7 @@ def _nary_node(out, op, args, is_value, locals_):
     children = args if all(is_value) else tuple(a for a, v in zip(args, is_value) if v)
     if len(children) != len(locals_):
         locals_ = tuple(d for d, v in zip(locals_, is_value) if v)
-    interior = tuple(c for c in children if c._op is not None)
-    return _node(out, op, children, locals_, interior, args)
+    return _node(out, op, children, locals_, tuple(filter(_op_of, children)), args)
 
 
 def nary(op, args):
@@ -263,15 +263,15 @@ def linear(ws, xs, b):
             dw, dx, db = ops.linear_partials(wd, xd)
             if values_in:
                 args = (*ws, *xs, b)
-                interior = tuple(c for c in args if c._op is not None)
-                return _node(out, _LINEAR, args, (*dw, *dx, db), interior, args)
+                return _node(out, _LINEAR, args, (*dw, *dx, db), tuple(filter(_op_of, args)), args)
             children = (*ws, b)
-            interior = tuple(c for c in children if c._op is not None)
-            return _node(out, _LINEAR, children, (*dw, db), interior, (*ws, *xs, b))
+            return _node(out, _LINEAR, children, (*dw, db), tuple(filter(_op_of, children)),
+                         (*ws, *xs, b))
     return nary(_LINEAR, (*ws, *xs, b))
 
 
 _FAST_X = (float, Value)
+_op_of = attrgetter("_op")  # filter(_op_of, nodes) keeps the interior ones, in C
 _LINEAR = ops.LINEAR
 _o = ops.OPS
 _ADD, _SUB, _MUL, _DIV, _POW = _o["+"], _o["-"], _o["*"], _o["/"], _o["**"]

@@ -1,1 +1,19 @@
-"""Neural networks built from autograd Values."""
+"""Neural networks built from autograd Values: micrograd's Neuron, Layer and MLP, grown up.
+
+    >>> from nn import MLP, cross_entropy
+    >>> model = MLP(64, [16, 16, 10], seed=0)
+    >>> loss = cross_entropy(model([0.0] * 64), 3); loss.backward()
+
+Submodules: `nn.init` (weight schemes), `nn.losses`, `nn.optim` (SGD, Adam), `nn.data`
+(moons, digits, MNIST-format files, splits, minibatches), `nn.train` (fit), `nn.checkpoint`
+(the model file format). `python -m nn train --help` trains from the command line.
+"""
+from .checkpoint import CheckpointError
+from .losses import binary_cross_entropy, cross_entropy, hinge_loss, log_softmax, mse_loss, softmax
+from .mlp import MLP, Layer, Neuron
+from .module import Module
+
+__all__ = [
+    "Module", "Neuron", "Layer", "MLP", "CheckpointError",
+    "mse_loss", "cross_entropy", "binary_cross_entropy", "hinge_loss", "softmax", "log_softmax",
+]

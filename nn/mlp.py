@@ -1,0 +1,175 @@
+"""Neuron, Layer and MLP, micrograd's three classes, made of Values.
+
+    >>> model = MLP(2, [16, 16, 1], seed=0)      # 2 inputs, two ReLU layers, a linear output
+    >>> out = model([0.5, -1.0]); out.backward()  # one Value; every parameter gets a .grad
+
+A neuron computes act(Σ wᵢxᵢ + b). With `fused=True` the sum is one n-ary `linear` node
+(local derivatives xᵢ and wᵢ); with `fused=False` it is micrograd's chain of `*` and `+`
+nodes. The engine computes both in the same order, so they agree to the last bit; fused is
+several times faster and the default, unfused is for looking at.
+
+Every parameter's `.label` is its full name (`layers.0.neurons.3.w.17`), and every node a
+neuron makes in its forward carries `.scope` = the neuron's path (`layers.0.neurons.3`), so
+a renderer can draw a big network as one box per neuron. The neuron's own parameters carry
+the same scope. A neuron built on its own has no path and scope None.
+"""
+from autograd import Value, linear
+
+from . import init as _init
+from .module import Module
+
+ACTIVATIONS = {
+    None: None,
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "leaky_relu": Value.leaky_relu,  # default negative_slope=0.01
+    "elu": Value.elu,                # default alpha=1.0
+    "gelu": Value.gelu,
+    "softplus": Value.softplus,
+}
+
+
+def _check_activation(activation, what="activation"):
+    if activation not in ACTIVATIONS:
+        names = ", ".join(repr(a) for a in ACTIVATIONS)
+        raise ValueError(f"unknown {what} {activation!r}; choose one of {names}")
+
+
+def _check_size(n, what):
+    if type(n) is not int or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+
+
+class Neuron(Module):
+    """act(Σ wᵢxᵢ + b) for `nin` inputs. `fan_out` (the layer's width) only feeds Xavier."""
+
+    def __init__(self, nin, activation="relu", init=None, seed=None, fused=True, fan_out=1):
+        _check_size(nin, "Neuron nin")
+        _check_activation(activation)
+        self.nin, self.activation, self.init, self.fused = nin, activation, init, bool(fused)
+        scheme = init if init is not None else _init.default_for(activation)
+        self.w = [Value(w) for w in _init.draw(scheme, nin, fan_out, _init.make_rng(seed))]
+        self.b = Value(0.0)
+        self._act = ACTIVATIONS[activation]
+        self._place("")
+
+    def _place(self, path):
+        """Record this neuron's module path in its parameters' labels and scopes."""
+        self.path = path
+        self.scope = path or None
+        prefix = path + "." if path else ""
+        for i, w in enumerate(self.w):
+            w.label = f"{prefix}w.{i}"
+            w.scope = self.scope
+        self.b.label = prefix + "b"
+        self.b.scope = self.scope
+
+    def __call__(self, x):
+        if len(x) != self.nin:
+            raise ValueError(f"{self.path or 'Neuron'}: expected {self.nin} inputs, got {len(x)}")
+        s = self.scope
+        if self.fused:
+            out = linear(self.w, x, self.b)
+        else:
+            # micrograd's sum((wi*xi for wi, xi in zip(self.w, x)), self.b), node by node
+            out = self.b
+            for wi, xi in zip(self.w, x):
+                p = wi * xi
+                p.scope = s
+                out = out + p
+                out.scope = s
+        out.scope = s
+        act = self._act
+        if act is not None:
+            out = act(out)
+            out.scope = s
+        return out
+
+    def parameters(self):
+        return self.w + [self.b]
+
+    def named_parameters(self):
+        return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
+
+    def config(self):
+        return {"nin": self.nin, "activation": self.activation, "init": self.init,
+                "fused": self.fused}
+
+
+class Layer(Module):
+    """`nout` neurons reading the same `nin` inputs; returns a list of `nout` Values."""
+
+    def __init__(self, nin, nout, activation="relu", init=None, seed=None, fused=True):
+        _check_size(nin, "Layer nin")
+        _check_size(nout, "Layer nout")
+        _check_activation(activation)
+        self.nin, self.nout, self.activation, self.init = nin, nout, activation, init
+        self.fused = bool(fused)
+        rng = _init.make_rng(seed)
+        self.neurons = [Neuron(nin, activation, init, rng, fused, fan_out=nout)
+                        for _ in range(nout)]
+        self._place("")
+
+    def _place(self, path):
+        prefix = path + "." if path else ""
+        for i, n in enumerate(self.neurons):
+            n._place(f"{prefix}neurons.{i}")
+
+    def __call__(self, x):
+        return [n(x) for n in self.neurons]
+
+    def parameters(self):
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def named_parameters(self):
+        return [(f"neurons.{i}.{name}", p)
+                for i, n in enumerate(self.neurons) for name, p in n.named_parameters()]
+
+    def config(self):
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation,
+                "init": self.init, "fused": self.fused}
+
+
+class MLP(Module):
+    """Layers of sizes `nouts` after `nin` inputs: `activation` on every hidden layer,
+    `output_activation` (default None: linear) on the last. Returns one Value when the last
+    layer has one neuron, else a list."""
+
+    def __init__(self, nin, nouts, activation="relu", output_activation=None, init=None,
+                 seed=None, fused=True):
+        _check_size(nin, "MLP nin")
+        nouts = list(nouts)
+        if not nouts:
+            raise ValueError("MLP nouts must list at least one layer size")
+        for i, n in enumerate(nouts):
+            _check_size(n, f"MLP nouts[{i}]")
+        _check_activation(activation)
+        _check_activation(output_activation, "output_activation")
+        self.nin, self.nouts, self.init, self.fused = nin, nouts, init, bool(fused)
+        self.activation, self.output_activation = activation, output_activation
+        rng = _init.make_rng(seed)
+        sizes = [nin] + nouts
+        last = len(nouts) - 1
+        self.layers = [Layer(sizes[i], sizes[i + 1],
+                             output_activation if i == last else activation, init, rng, fused)
+                       for i in range(len(nouts))]
+        for i, layer in enumerate(self.layers):
+            layer._place(f"layers.{i}")
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def named_parameters(self):
+        return [(f"layers.{i}.{name}", p)
+                for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()]
+
+    def config(self):
+        return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
+                "output_activation": self.output_activation, "init": self.init,
+                "fused": self.fused}

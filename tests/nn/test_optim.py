@@ -1,0 +1,70 @@
+import pytest
+
+from autograd import Value
+from nn.optim import SGD, Adam
+
+
+def _run(opt, p, grads):
+    seen = []
+    for g in grads:
+        p.grad = g
+        opt.step()
+        seen.append(p.data)
+    return seen
+
+
+def test_plain_sgd():
+    p = Value(1.0)
+    assert _run(SGD([p], lr=0.1), p, [0.5, -0.2]) == pytest.approx([0.95, 0.97])
+
+
+def test_sgd_momentum_and_weight_decay():
+    # by hand, lr 0.1, momentum 0.9, weight decay 0.1, p0 = 1:
+    # d1 = 0.5 + 0.1*1 = 0.6;         buf = 0.6                      p = 1 - 0.06 = 0.94
+    # d2 = -0.2 + 0.1*0.94 = -0.106;  buf = 0.9*0.6 - 0.106 = 0.434  p = 0.94 - 0.0434 = 0.8966
+    # d3 = 0.3 + 0.08966 = 0.38966;   buf = 0.3906 + 0.38966 = 0.78026  p = 0.818574
+    p = Value(1.0)
+    got = _run(SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1), p, [0.5, -0.2, 0.3])
+    assert got == pytest.approx([0.94, 0.8966, 0.818574], rel=1e-12)
+
+
+def test_adam():
+    # by hand, lr 0.1, betas (0.9, 0.999), eps 1e-8, p0 = 1:
+    # t=1 g=0.5:  m = 0.05, v = 0.00025; m^ = 0.5, v^ = 0.25; p = 1 - 0.1*0.5/(0.5+1e-8)
+    # t=2 g=-0.2: m = 0.045 - 0.02 = 0.025, v = 0.00024975 + 0.00004 = 0.00028975
+    #             m^ = 0.025/0.19, v^ = 0.00028975/0.001999; p -= 0.1 m^/(sqrt(v^)+eps)
+    p = Value(1.0)
+    opt = Adam([p], lr=0.1)
+    got = _run(opt, p, [0.5, -0.2])
+    p1 = 1 - 0.1 * 0.5 / (0.5 + 1e-8)
+    p2 = p1 - 0.1 * (0.025 / 0.19) / ((0.00028975 / 0.001999) ** 0.5 + 1e-8)
+    assert got == pytest.approx([p1, p2], rel=1e-12)
+    assert p2 == pytest.approx(0.8654394181, rel=1e-9)
+    assert opt.m[0] == pytest.approx(0.025) and opt.v[0] == pytest.approx(0.00028975)
+
+
+def test_adam_step_is_about_lr_whatever_the_gradient_scale():
+    for g in (1e-3, 1.0, 1e6):  # (far below eps the step shrinks, as it should)
+        p = Value(0.0)
+        _run(Adam([p], lr=0.01), p, [g])
+        assert p.data == pytest.approx(-0.01, rel=1e-4)
+
+
+def test_zero_grad_and_validation():
+    ps = [Value(1.0), Value(2.0)]
+    ps[0].grad, ps[1].grad = 3.0, 4.0
+    SGD(ps, lr=0.1).zero_grad()
+    assert [p.grad for p in ps] == [0.0, 0.0]
+    with pytest.raises(ValueError, match="empty"):
+        SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="lr"):
+        SGD(ps, lr=-1)
+    with pytest.raises(ValueError, match="betas"):
+        Adam(ps, betas=(1.0, 0.999))
+
+
+def test_step_records_no_graph():
+    p = Value(1.0)
+    p.grad = 1.0
+    SGD([p], lr=0.5, momentum=0.9).step()
+    assert p.op == "" and p.children == () and p.data == 0.5
