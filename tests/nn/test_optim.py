@@ -1,4 +1,7 @@
+import struct
+
 import pytest
+from hypothesis import given, strategies as st
 
 from autograd import Value
 from nn.optim import SGD, Adam
@@ -68,3 +71,19 @@ def test_step_records_no_graph():
     p.grad = 1.0
     SGD([p], lr=0.5, momentum=0.9).step()
     assert p.op == "" and p.children == () and p.data == 0.5
+
+
+finite = st.floats(-1e6, 1e6, allow_nan=False)
+
+
+@given(st.lists(st.tuples(finite, st.one_of(st.just(0.0), st.just(-0.0), finite)), min_size=1,
+                max_size=20),
+       st.floats(0, 10), st.sampled_from([0.0, 0.01]))
+def test_sgd_without_momentum_is_p_minus_lr_d_to_the_bit(pairs, lr, wd):
+    """Plain SGD skips parameters whose grad is 0; that must change no number."""
+    ps = [Value(p) for p, _ in pairs]
+    for v, (_, g) in zip(ps, pairs):
+        v.grad = g
+    SGD(ps, lr=lr, weight_decay=wd).step()
+    want = [p - lr * (g + wd * p) if wd else p - lr * g for p, g in pairs]
+    assert [struct.pack("d", v.data) for v in ps] == [struct.pack("d", w) for w in want]
