@@ -47,15 +47,14 @@ def neuron():
     print(f"graph: {svg}\nstep-through page (open in a browser): {html}")
 
 
-def digits():
+def digits(extra=()):
     print("== the digit network, 64-16-16-10, on scikit-learn's bundled 8x8 digits")
-    from nn.__main__ import main
-    main(["train", "--dataset", "digits", "--layers", "16,16"])
+    from nn.cli import main
+    return main(["train", "--dataset", "digits", "--layers", "16,16", *extra])
 
 
 if __name__ == "__main__":
     OUT.mkdir(exist_ok=True)
     engine()
     neuron()
-    digits()
-    sys.exit(0)
+    sys.exit(digits())

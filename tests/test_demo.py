@@ -22,3 +22,13 @@ def test_demo_neuron_graph_and_stepper_page(tmp_path, monkeypatch, capsys):
     assert "<svg" in (tmp_path / "neuron.svg").read_text(encoding="utf-8")
     page = (tmp_path / "neuron_steps.html").read_text(encoding="utf-8")
     assert "<svg" in page and "<script" in page and "http://" not in page.replace("http://www.w3.org", "")
+
+
+def test_demo_trains_the_digit_network(capsys):
+    """The same call `make demo` makes, cut to one epoch."""
+    assert demo.digits(["--epochs", "1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "model 64-16-16-10 relu, 1482 parameters" in out, out
+    accuracy = float(re.search(r"^test accuracy: (\d\.\d+)$", out, re.M).group(1))
+    assert accuracy > 0.5, out
+
