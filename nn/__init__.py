@@ -8,6 +8,7 @@ Submodules: `nn.init` (weight schemes), `nn.losses`, `nn.optim` (SGD, Adam), `nn
 (moons, digits, MNIST-format files, splits, minibatches), `nn.train` (fit), `nn.checkpoint`
 (the model file format). `python -m nn train --help` trains from the command line.
 """
+from . import data, init, losses, optim, train  # `nn.optim.SGD`, as `torch.optim.SGD`
 from .checkpoint import CheckpointError
 from .losses import binary_cross_entropy, cross_entropy, hinge_loss, log_softmax, mse_loss, softmax
 from .mlp import MLP, Layer, Neuron

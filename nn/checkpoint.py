@@ -38,13 +38,19 @@ def save(model, path):
            "parameters": params}
     text = json.dumps(doc, allow_nan=False) + "\n"  # repr-exact floats: a round trip is lossless
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                                   dir=folder)
+    except OSError as e:
+        raise type(e)(e.errno, f"cannot save the model: {e.strerror}", path) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file 0600; give it the mode a plain open() would (or the mode
+        # of the file it replaces), so saving does not make a model private.
+        os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -60,6 +66,15 @@ def save(model, path):
             os.close(dfd)
     except OSError:
         pass
+
+
+def _mode_for(path):
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def read(path):
@@ -83,6 +98,8 @@ def read(path):
                               f"{e.msg}") from None
     except ValueError as e:
         raise CheckpointError(f"{path}: {e}") from None
+    except RecursionError:
+        raise CheckpointError(f"{path}: corrupt JSON: nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a chainrule nn model file (no \"format\": "
                               f"\"{FORMAT}\")")

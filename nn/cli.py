@@ -169,10 +169,20 @@ def train(args):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.save:  # find out now, not after an hour of training
+        folder = os.path.dirname(os.path.abspath(args.save))
+        if not os.path.isdir(folder):
+            parser.error(f"--save {args.save}: directory {folder} does not exist")
+        if os.path.isdir(args.save):
+            parser.error(f"--save {args.save}: is a directory")
     try:
         return train(args)
-    except (FileNotFoundError, ImportError) as e:
+    except ValueError as e:  # what the data and model checks refuse, e.g. an empty split
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except (OSError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `python -m nn train ... | head`: stop quietly

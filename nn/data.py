@@ -12,6 +12,7 @@ import math
 import os
 import random
 import struct
+import zlib
 from collections.abc import Sequence
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -98,7 +99,7 @@ def _read_idx(path, magic, ndim):
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
+        except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError
             raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from None
     header = 4 + 4 * ndim
     if len(raw) < header:
@@ -152,6 +153,9 @@ def train_test_split(X, y, test_fraction=0.2, seed=0):
     order = list(range(len(X)))
     random.Random(seed).shuffle(order)
     cut = len(X) - max(1, round(len(X) * test_fraction))
+    if cut < 1:
+        raise ValueError(f"train_test_split: {len(X)} samples leave none for training with "
+                         f"test_fraction={test_fraction!r}")
     tr, te = order[:cut], order[cut:]
     return ([X[i] for i in tr], [y[i] for i in tr]), ([X[i] for i in te], [y[i] for i in te])
 

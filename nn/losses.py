@@ -13,7 +13,7 @@ log-softmax(z) for any c, so the gradient through the shift is zero anyway. Bina
 cross-entropy is written softplus(z) - t·z, finite for any logit. All are finite for
 logits like [1000, -1000, 0].
 """
-from numbers import Real
+from numbers import Integral, Real
 
 from autograd import Value
 
@@ -86,9 +86,10 @@ def cross_entropy(logits, target):
     if _is_batch(logits):
         return _batch(cross_entropy, logits, target, "cross_entropy")
     zs = _values(logits, "cross_entropy logits")
-    if type(target) is bool or not isinstance(target, int) or not 0 <= target < len(zs):
+    if isinstance(target, bool) or not isinstance(target, Integral) or not 0 <= target < len(zs):
         raise ValueError(f"cross_entropy: target must be a class index in [0, {len(zs)}), "
                          f"got {target!r}")
+    target = int(target)  # numpy's int64 labels index a list too, but keep it plain
     m, lse = _logsumexp(zs)
     # lse(z) - z_t, with the shift: log Σ exp(z - m) - (z_t - m)
     return lse - (zs[target] - m)

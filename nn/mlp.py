@@ -36,6 +36,12 @@ def _check_activation(activation, what="activation"):
         raise ValueError(f"unknown {what} {activation!r}; choose one of {names}")
 
 
+def _check_fused(fused):
+    if not isinstance(fused, bool):  # bool("no") is True: a model file must not get that far
+        raise TypeError(f"fused must be True or False, got {fused!r}")
+    return fused
+
+
 def _check_size(n, what):
     if type(n) is not int or n < 1:
         raise ValueError(f"{what} must be a positive int, got {n!r}")
@@ -47,7 +53,8 @@ class Neuron(Module):
     def __init__(self, nin, activation="relu", init=None, seed=None, fused=True, fan_out=1):
         _check_size(nin, "Neuron nin")
         _check_activation(activation)
-        self.nin, self.activation, self.init, self.fused = nin, activation, init, bool(fused)
+        self.nin, self.activation, self.init = nin, activation, init
+        self.fused = _check_fused(fused)
         scheme = init if init is not None else _init.default_for(activation)
         self.w = [Value(w) for w in _init.draw(scheme, nin, fan_out, _init.make_rng(seed))]
         self.b = Value(0.0)
@@ -105,7 +112,7 @@ class Layer(Module):
         _check_size(nout, "Layer nout")
         _check_activation(activation)
         self.nin, self.nout, self.activation, self.init = nin, nout, activation, init
-        self.fused = bool(fused)
+        self.fused = _check_fused(fused)
         rng = _init.make_rng(seed)
         self.neurons = [Neuron(nin, activation, init, rng, fused, fan_out=nout)
                         for _ in range(nout)]
@@ -146,7 +153,8 @@ class MLP(Module):
             _check_size(n, f"MLP nouts[{i}]")
         _check_activation(activation)
         _check_activation(output_activation, "output_activation")
-        self.nin, self.nouts, self.init, self.fused = nin, nouts, init, bool(fused)
+        self.nin, self.nouts, self.init = nin, nouts, init
+        self.fused = _check_fused(fused)
         self.activation, self.output_activation = activation, output_activation
         rng = _init.make_rng(seed)
         sizes = [nin] + nouts

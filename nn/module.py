@@ -7,6 +7,7 @@ can be listed, copied into a plain dict, checked and written to a file.
     >>> model.save("model.json"); same = MLP.load("model.json")
 """
 import math
+from numbers import Real
 
 
 class Module:
@@ -81,7 +82,7 @@ def check_state(named, state):
         raise ValueError("state dict does not match the model: " + "; ".join(parts))
     for n in names:
         v = state[n]
-        if type(v) is bool or not isinstance(v, (int, float)):
+        if isinstance(v, bool) or not isinstance(v, Real):
             raise TypeError(f"state dict key {n!r}: expected a real number, got "
                             f"{type(v).__name__}: {v!r}")
         try:

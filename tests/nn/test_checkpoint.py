@@ -162,3 +162,49 @@ def test_failed_save_leaves_old_file_whole(tmp_path, monkeypatch):
     monkeypatch.undo()
     m.save(path)
     assert MLP.load(path).state_dict() == m.state_dict()
+
+
+def test_saved_file_gets_an_ordinary_mode_or_keeps_the_old_one(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = tmp_path / "m.json"
+        _model().save(path)
+        assert path.stat().st_mode & 0o777 == 0o644  # as open() would make it, not mkstemp's 0600
+        os.chmod(path, 0o640)
+        _model(seed=1).save(path)
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
+
+
+def test_save_into_a_missing_directory_names_the_target(tmp_path):
+    target = tmp_path / "nodir" / "m.json"
+    with pytest.raises(FileNotFoundError) as info:
+        _model().save(target)
+    assert info.value.filename == str(target) and "cannot save the model" in str(info.value)
+
+
+def test_deeply_nested_json_is_corrupt_not_a_crash(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match="deep.json: corrupt JSON: nested too deeply"):
+        MLP.load(path)
+
+
+def test_fused_must_be_a_bool_in_code_and_in_files(tmp_path):
+    with pytest.raises(TypeError, match="fused must be True or False, got 'no'"):
+        MLP(2, [3, 1], fused="no")
+    path = tmp_path / "m.json"
+    _model().save(path)
+    doc = json.loads(path.read_text())
+    doc["config"]["fused"] = "no"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match="fused must be True or False"):
+        MLP.load(path)
+
+
+def test_numpy_numbers_load_as_floats():
+    import numpy as np  # scikit-learn, a test dependency, brings it
+    m = _model()
+    m.load_state_dict({k: np.float32(0.5) for k in m.state_dict()})
+    assert all(type(v) is float and v == 0.5 for v in m.state_dict().values())

@@ -34,6 +34,8 @@ def test_help_documents_every_flag():
     (["train", "--optimizer", "rmsprop"], "invalid choice"),
     (["train", "--bogus"], "unrecognized arguments: --bogus"),
     ([], "required: COMMAND"),
+    (["train", "--save", "/no/such/dir/m.json"], "directory /no/such/dir does not exist"),
+    (["train", "--save", "/"], "is a directory"),
 ])
 def test_bad_flags_exit_2(args, message, capsys):
     with pytest.raises(SystemExit) as info:
@@ -63,3 +65,11 @@ def test_digits_run_in_process(capsys):
     losses = [float(re.search(r"loss (\S+)", l).group(1)) for l in lines if l.startswith("epoch")]
     assert len(losses) == 2 and losses[1] < losses[0] < 2.5  # learning; chance is ln 10 = 2.30
     assert 0.0 <= float(lines[-1].split(": ")[1]) <= 1.0
+
+
+def test_data_refused_by_the_split_is_one_line_and_exit_2(capsys):
+    code = main(["train", "--dataset", "moons", "--samples", "3", "--test-fraction", "0.9",
+                 "--no-progress"])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == \
+        "error: train_test_split: 3 samples leave none for training with test_fraction=0.9"

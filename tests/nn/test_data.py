@@ -71,6 +71,11 @@ def test_load_idx_errors_name_the_file(tmp_path):
     gz = tmp_path / "cut.gz"
     gz.write_bytes(gzip.compress(bytes(100))[:-10])
     cases.append((gz, good_l, "corrupt or truncated gzip"))
+    flipped = bytearray(gzip.compress(bytes(range(256)) * 4))
+    flipped[12:40] = bytes(b ^ 0xFF for b in flipped[12:40])  # zlib.error, not OSError
+    bad = tmp_path / "flipped.gz"
+    bad.write_bytes(bytes(flipped))
+    cases.append((bad, good_l, "corrupt or truncated gzip"))
     for imgs, labs, message in cases:
         with pytest.raises(ValueError, match=message) as info:
             load_idx(imgs, labs)
@@ -108,3 +113,8 @@ def test_split_and_minibatches():
     assert [t for _, ys in minibatches(X, y, 4, shuffle=False) for t in ys] == y
     with pytest.raises(ValueError, match="batch_size"):
         list(minibatches(X, y, 0))
+
+
+def test_split_refuses_to_leave_no_training_data():
+    with pytest.raises(ValueError, match="3 samples leave none for training"):
+        train_test_split([[0.0]] * 3, [0] * 3, test_fraction=0.9)

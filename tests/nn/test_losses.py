@@ -92,3 +92,9 @@ def test_bad_arguments():
         hinge_loss([0.5, 1.0], [1])
     with pytest.raises(TypeError, match="str"):
         softmax(["a", 1.0])
+
+
+def test_numpy_integer_targets_are_class_indices():
+    import numpy as np  # labels often arrive as numpy ints
+    logits = [Value(2.0), Value(0.5), Value(-1.0)]
+    assert cross_entropy(logits, np.int64(1)).data == cross_entropy(logits, 1).data

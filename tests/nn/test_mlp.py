@@ -143,3 +143,8 @@ def test_input_gradient_matches_finite_differences(xs, seed):
 def test_repr():
     assert repr(MLP(2, [3, 1])) == ("MLP(nin=2, nouts=[3, 1], activation='relu', "
                                     "output_activation=None, init=None, fused=True)")
+
+
+def test_nn_submodules_are_attributes_as_in_torch():
+    import nn
+    assert nn.optim.SGD and nn.optim.Adam and nn.data.load_idx and nn.train.fit and nn.init.he
