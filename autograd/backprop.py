@@ -7,7 +7,7 @@ recursion-limit change.
 from contextlib import contextmanager
 
 from . import value as _value
-from .value import Value, _leaf
+from .value import Value, _leaf, _real
 
 
 def topo_order(root):
@@ -59,7 +59,7 @@ def backward(root, gradient=1.0):
     most of a ReLU network's edges lie below dead units, and skipping them is the biggest
     saving in backward (PyTorch would instead turn 0 × inf into nan there).
     """
-    gradient = float(gradient)
+    gradient = gradient.data if isinstance(gradient, Value) else _real(gradient, "backward gradient")
     order = topo_order(root)
     if not order:
         root.grad += gradient

@@ -3,7 +3,7 @@
     >>> gradcheck(lambda x, y: (x * y).tanh(), [0.3, -1.2])
     True
 """
-from .backprop import grad
+from .backprop import enable_grad, grad
 from .errors import GradcheckError
 from .value import Value
 
@@ -43,6 +43,11 @@ def _compare(rows, atol, rtol, title):
 
 def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3):
     """Check `backward()` of `fn(*values)` against central differences at `inputs`."""
+    with enable_grad():  # inside a no_grad() block there would be no graph to check
+        return _gradcheck(fn, inputs, eps, atol, rtol)
+
+
+def _gradcheck(fn, inputs, eps, atol, rtol):
     xs = [float(x) for x in inputs]
     values = [Value(x) for x in xs]
     _call_values(fn, values).backward()
@@ -54,6 +59,11 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3):
 def gradgradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3):
     """Check second derivatives: the Hessian from grad(grad(..., create_graph=True))
     against central differences of the analytic first derivatives."""
+    with enable_grad():
+        return _gradgradcheck(fn, inputs, eps, atol, rtol)
+
+
+def _gradgradcheck(fn, inputs, eps, atol, rtol):
     xs = [float(x) for x in inputs]
     values = [Value(x) for x in xs]
     first = grad(_call_values(fn, values), values, create_graph=True)

@@ -75,7 +75,7 @@ def _div(x, y):
 def _pow(x, y):
     if x == 0 and y < 0:
         raise DivisionByZero(f"**: zero base {x!r} with negative exponent {y!r}")
-    if x < 0 and y != math.floor(y):
+    if x < 0 and not float(y).is_integer():  # also inf and nan, which floor() cannot take
         raise DomainError(f"**: negative base {x!r} with non-integer exponent {y!r}")
     try:
         return math.pow(x, y)
@@ -83,18 +83,25 @@ def _pow(x, y):
         raise Overflow(f"**: overflow, base {x!r} exponent {y!r}") from None
 
 
+def _number(t):
+    # The guards below must test numbers: on Values, == is identity, not equality.
+    return t if _num(t) else t.data
+
+
 def _dpow_dx(x, y, out):
-    if y == 0:
+    xd, yd = _number(x), _number(y)
+    if yd == 0 and _num(y):  # x**0 is flat (a Value y keeps the formula: ∂²/∂x∂y ≠ 0)
         return 0.0
-    if x == 0 and y < 1:
-        return math.inf  # vertical tangent, e.g. sqrt at 0
+    if xd == 0 and yd < 1:  # the formula would divide by the zero base
+        return 0.0 if yd == 0 else math.inf  # x**0 is flat; else a vertical tangent (sqrt)
     return y * x ** (y - 1)
 
 
 def _dpow_dy(x, y, out):
-    if x > 0:
+    xd = _number(x)
+    if xd > 0:
         return out * log(x)
-    return 0.0 if x == 0 else math.nan  # d/dy is undefined for a negative base
+    return 0.0 if xd == 0 else math.nan  # d/dy is undefined for a negative base
 
 
 class Op:

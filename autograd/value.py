@@ -17,6 +17,7 @@ from numbers import Real
 from operator import attrgetter
 
 from . import ops
+from .errors import Overflow
 
 _grad_enabled = True  # flipped by backprop.no_grad()
 
@@ -28,7 +29,14 @@ def _real(x, what):
         return x
     if t is bool or not isinstance(x, Real):
         raise TypeError(f"{what} must be a real number (int or float), got {t.__name__}: {x!r}")
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:
+        raise Overflow(f"{what}: an int of {x.bit_length()} bits is too large for a float") from None
+
+
+def _real_or_value(x, what):
+    return x if isinstance(x, Value) else _real(x, what)
 
 
 class Value:
@@ -79,8 +87,7 @@ class Value:
         return (self._db, self._a) if op.const_at == 0 else (self._a,)
 
     def __repr__(self):
-        label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={self.data!r}, grad={self.grad!r}, label={self.label!r})"
 
     def __float__(self):
         return self.data
@@ -109,8 +116,11 @@ class Value:
     def softplus(self): return _unary(_SOFTPLUS, self)
     def gelu(self):     return _unary(_GELU, self)
     def erf(self):      return _unary(_ERF, self)
-    def leaky_relu(self, negative_slope=0.01): return _binary(_LEAKY_RELU, self, negative_slope)
-    def elu(self, alpha=1.0):                  return _binary(_ELU, self, alpha)
+    # Methods, not operators: a bad parameter must raise here, not return NotImplemented.
+    def leaky_relu(self, negative_slope=0.01):
+        return _binary(_LEAKY_RELU, self, _real_or_value(negative_slope, "leaky_relu negative_slope"))
+    def elu(self, alpha=1.0):
+        return _binary(_ELU, self, _real_or_value(alpha, "elu alpha"))
 
     # -- ordering compares data; == and hash stay identity, so Values go in sets ---------
     def __lt__(self, other): return self.data < _data(other)

@@ -73,3 +73,28 @@ def test_second_derivatives_of_sigmoid_and_softplus_are_finite_at_extremes():
             d1, = grad(getattr(v, name)(), [v], create_graph=True)
             d2, = grad(d1, [v])
             assert math.isfinite(d1.data) and math.isfinite(d2.data), (name, x)
+
+
+@pytest.mark.parametrize("bad", ["a", None, True, [0.1], 1j])
+def test_activation_parameters_must_be_real(bad):
+    with pytest.raises(TypeError, match=f"leaky_relu negative_slope .* got {type(bad).__name__}"):
+        Value(-1.0).leaky_relu(bad)
+    with pytest.raises(TypeError, match=f"elu alpha .* got {type(bad).__name__}"):
+        Value(-1.0).elu(bad)
+
+
+@pytest.mark.parametrize("y", [math.inf, math.nan])
+def test_negative_base_with_infinite_or_nan_exponent(y):
+    with pytest.raises(DomainError, match=r"\*\*: negative base -2.0 with non-integer exponent"):
+        Value(-2.0) ** y
+
+
+def test_int_too_large_for_a_float():
+    with pytest.raises(Overflow, match="Value data: an int of 1329 bits is too large"):
+        Value(10**400)
+
+
+@pytest.mark.parametrize("bad", [True, "x", None])
+def test_backward_gradient_must_be_real(bad):
+    with pytest.raises(TypeError, match="backward gradient"):
+        (Value(1.0) * 2).backward(bad)

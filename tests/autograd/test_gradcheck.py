@@ -94,3 +94,12 @@ def test_gradcheck_leaves_inputs_untouched():
     xs = [0.25, 0.5]
     gradcheck(lambda a, b: a * b, xs)
     assert xs == [0.25, 0.5]
+
+
+def test_checks_build_their_graph_even_inside_no_grad():
+    from autograd import no_grad
+    with no_grad():
+        assert gradcheck(lambda a, b: (a * b).tanh(), [0.3, -0.7])
+        assert gradgradcheck(lambda a, b: (a * b).tanh(), [0.3, -0.7])
+        with pytest.raises(GradcheckError):
+            gradgradcheck(lambda a: sin_wrong_second(a), [0.4])

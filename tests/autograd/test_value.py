@@ -84,7 +84,7 @@ def test_repr_shows_data_grad_and_label():
     v = Value(2.5, label="x")
     v.grad = 1.5
     assert repr(v) == "Value(data=2.5, grad=1.5, label='x')"
-    assert repr(Value(-1)) == "Value(data=-1.0, grad=0.0)"
+    assert repr(Value(-1)) == "Value(data=-1.0, grad=0.0, label='')"
 
 
 def test_label_must_be_a_str():
