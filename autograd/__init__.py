@@ -2,7 +2,7 @@
 
     >>> from autograd import Value
     >>> x = Value(2.0); y = x * x + x.tanh(); y.backward(); x.grad
-    4.0706508249...
+    4.07065082485...
 """
 from .backprop import backward, enable_grad, grad, no_grad, topo_order
 from .custom import define_op

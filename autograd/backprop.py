@@ -146,8 +146,11 @@ def _accumulate(output, grads, create_graph):
 def no_grad():
     """Inside this block operations record no graph: results are leaves.
 
+        >>> w = Value(1.0); (w * 3).backward()
         >>> with no_grad():
-        ...     w.data -= lr * w.grad
+        ...     w.data -= 0.1 * w.grad        # an update that must not be recorded
+        >>> w.data, (w * 2).op == "*"          # outside the block, recording is back
+        (0.7, True)
     """
     before = _value._grad_enabled
     _value._grad_enabled = False

@@ -18,7 +18,17 @@ from .value import Value, _binary, _real, _unary, nary
 
 
 def define_op(name, forward, *partials):
-    """Return a function applying the new op; on plain numbers it returns a float."""
+    """A new primitive from its name, its forward on floats and one local derivative per
+    operand, each a function of (operands..., out). Returns a function that applies the op
+    to Values (recording a node) or to plain numbers (returning a float).
+
+        >>> cube = define_op("cube", lambda x: x ** 3, lambda x, out: 3 * x ** 2)
+        >>> x = Value(2.0); y = cube(x); y.backward(); (y.data, x.grad)
+        (8.0, 12.0)
+
+    Derivatives must also work on Values (see the module docstring) so that
+    `grad(..., create_graph=True)` and `gradgradcheck` can differentiate them again.
+    """
     if not isinstance(name, str) or not name:
         raise TypeError("define_op: name must be a non-empty str")
     if not callable(forward) or not partials or not all(callable(p) for p in partials):

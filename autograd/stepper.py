@@ -2,12 +2,21 @@
 
     >>> a = Value(2.0, label="a"); b = Value(3.0, label="b"); L = a * b + a; L.label = "L"
     >>> print(step_through(L))          # forward steps, then one chain-rule product per line
-    >>> step_through(L).save("steps.html")
+    v1 = a * b = 2 × 3 = 6
+    L = v1 + a = 6 + 2 = 8
+    ∂L/∂L = 1
+    ∂L/∂v1 += ∂(v1 + a)/∂v1 × ∂L/∂L = 1 × 1 = 1 → ∂L/∂v1 = 1
+    ∂L/∂a += ∂(v1 + a)/∂a × ∂L/∂L = 1 × 1 = 1 → ∂L/∂a = 1
+    ∂L/∂a += ∂v1/∂a × ∂L/∂v1 = 3 × 1 = 3 → ∂L/∂a = 1 + 3 = 4
+    ∂L/∂b += ∂v1/∂b × ∂L/∂v1 = 2 × 1 = 2 → ∂L/∂b = 2
+    >>> step_through(L).save("steps.html")  # the same, as a page with next / play / slider
+    'steps.html'
 
 The backward pass here is computed from each node's stored `local_grads`, into a private
 table: `step_through` never reads or writes any `.grad`, so it can be called before or after
 `backward()` and leaves the graph exactly as it found it.
 """
+import hashlib
 import html
 import json
 import secrets
@@ -131,6 +140,9 @@ class Stepper:
             if p._op is None:
                 continue
             g, pn = grads[p], self.name(p)
+            # The local factor is ∂p/∂c; at the root that would read ∂L/∂c, the very total
+            # being accumulated, so there the local factor names the root's formula instead.
+            local_of = f"∂({self._formula(p)[0]})/∂" if p is root else f"∂{pn}/∂"
             for j, (c, local) in enumerate(zip(p.children, p.local_grads)):
                 product = local * g
                 before = grads.get(c)
@@ -143,7 +155,7 @@ class Stepper:
                     "phase": "backward", "node": self._id(c), "parent": self._id(p),
                     "edge": f"{self._id(p)}in{j}", "local": local, "upstream": g,
                     "product": product, "grad": total,
-                    "text": f"∂{L}/∂{cn} += ∂{pn}/∂{cn} × ∂{L}/∂{pn} = {_paren(fmt(local))} × "
+                    "text": f"∂{L}/∂{cn} += {local_of}{cn} × ∂{L}/∂{pn} = {_paren(fmt(local))} × "
                             f"{_paren(fmt(g))} = {fmt(product)} → ∂{L}/∂{cn} = {acc}"})
         return steps
 
@@ -197,7 +209,11 @@ class Stepper:
 
     def _repr_html_(self):
         """One self-contained fragment: inline SVG, data, style and script; loads nothing."""
-        uid = "cr" + secrets.token_hex(5)  # fresh per display: the same stepper shown twice
+        # A fresh id per display: the same stepper shown twice on a page (or again after a
+        # kernel restart, next to the old output) must not drive the other copy.
+        return self._html("cr" + secrets.token_hex(5))
+
+    def _html(self, uid):
         svg = self._svg().replace(' id="', f' id="{uid}-')
         data = json.dumps(self._payload(), ensure_ascii=False).replace("</", "<\\/")
         n = len(self.steps)
@@ -205,10 +221,12 @@ class Stepper:
                 .replace("SVGDATA", svg).replace("JSONDATA", data))
 
     def save(self, path):
-        """Write a standalone HTML page (no network needed to view it); returns `path`."""
+        """Write a standalone HTML page (no network needed to view it); returns `path`.
+        The page holds one stepper, so its id comes from the steps: same graph, same file."""
+        digest = hashlib.sha256("\n".join(map(str, self.steps)).encode()).hexdigest()[:10]
         page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 f"<title>chainrule: stepping through {html.escape(self.name(self.root))}</title>"
-                "</head><body>\n" + self._repr_html_() + "\n</body></html>\n")
+                "</head><body>\n" + self._html("cr" + digest) + "\n</body></html>\n")
         with open(path, "w", encoding="utf-8") as f:
             f.write(page)
         return path

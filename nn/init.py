@@ -12,6 +12,7 @@ All three schemes draw weights from U(-bound, bound); biases start at 0 (as micr
 The default follows the layer's activation: He for the ReLU family (relu, leaky_relu, elu,
 gelu, softplus), Xavier for tanh, sigmoid and linear (None).
 
+    >>> import random; from nn import init
     >>> rng = random.Random(0); ws = init.draw("he", 784, 16, rng)
     >>> len(ws), max(map(abs, ws)) <= (6 / 784) ** 0.5
     (784, True)

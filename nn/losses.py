@@ -1,6 +1,7 @@
 """Losses, softmax and log-softmax, built from engine ops (no hand-written derivatives).
 
-    >>> loss = cross_entropy(model(x), 3); loss.backward()
+    >>> from nn import MLP; model = MLP(4, [8, 3], seed=0)
+    >>> loss = cross_entropy(model([0.5, -1.0, 0.25, 2.0]), 2); loss.backward()
 
 Inputs may be Values or plain numbers (numbers become constant Values). Batches: every loss
 also takes a list of samples (a list of predictions and a list of targets; for

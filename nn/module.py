@@ -3,7 +3,9 @@
 A module names its parameters by path (`layers.0.neurons.3.w.17`), so a model's numbers
 can be listed, copied into a plain dict, checked and written to a file.
 
-    >>> sd = model.state_dict(); model.load_state_dict(sd)
+    >>> from nn import MLP; model = MLP(2, [4, 1], seed=0)
+    >>> sd = model.state_dict(); model.load_state_dict(sd); len(sd)
+    17
     >>> model.save("model.json"); same = MLP.load("model.json")
 """
 import math

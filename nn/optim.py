@@ -1,6 +1,8 @@
 """Optimisers with PyTorch's update rules; they change `.data` in place, recording no graph.
 
+    >>> from nn import MLP; model = MLP(2, [4, 1], seed=0)
     >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> loss = model([1.0, -1.0]) ** 2
     >>> opt.zero_grad(); loss.backward(); opt.step()
 """
 import math

@@ -28,10 +28,10 @@ def test_steps_of_a_small_expression_match_the_hand_computation():
         {"phase": "backward", "node": "v0", "grad": 1.0, "text": "∂L/∂L = 1"},
         {"phase": "backward", "node": "v1", "parent": "v0", "edge": "v0in0", "local": 1.0,
          "upstream": 1.0, "product": 1.0, "grad": 1.0,
-         "text": "∂L/∂d += ∂L/∂d × ∂L/∂L = 1 × 1 = 1 → ∂L/∂d = 1"},
+         "text": "∂L/∂d += ∂(d + a)/∂d × ∂L/∂L = 1 × 1 = 1 → ∂L/∂d = 1"},
         {"phase": "backward", "node": "v2", "parent": "v0", "edge": "v0in1", "local": 1.0,
          "upstream": 1.0, "product": 1.0, "grad": 1.0,
-         "text": "∂L/∂a += ∂L/∂a × ∂L/∂L = 1 × 1 = 1 → ∂L/∂a = 1"},
+         "text": "∂L/∂a += ∂(d + a)/∂a × ∂L/∂L = 1 × 1 = 1 → ∂L/∂a = 1"},
         {"phase": "backward", "node": "v2", "parent": "v1", "edge": "v1in0", "local": 3.0,
          "upstream": 1.0, "product": 3.0, "grad": 4.0,
          "text": "∂L/∂a += ∂d/∂a × ∂L/∂d = 3 × 1 = 3 → ∂L/∂a = 1 + 3 = 4"},
@@ -46,8 +46,8 @@ def test_square_of_a_node_gives_two_chain_rule_products():
     y = a * a
     texts = [s["text"] for s in step_through(y).steps]
     assert texts == ["L = a * a = 2 × 2 = 4", "∂L/∂L = 1",
-                     "∂L/∂a += ∂L/∂a × ∂L/∂L = 2 × 1 = 2 → ∂L/∂a = 2",
-                     "∂L/∂a += ∂L/∂a × ∂L/∂L = 2 × 1 = 2 → ∂L/∂a = 2 + 2 = 4"]
+                     "∂L/∂a += ∂(a * a)/∂a × ∂L/∂L = 2 × 1 = 2 → ∂L/∂a = 2",
+                     "∂L/∂a += ∂(a * a)/∂a × ∂L/∂L = 2 × 1 = 2 → ∂L/∂a = 2 + 2 = 4"]
 
 
 def test_formulas_show_constants_unary_ops_and_linear_nodes():
@@ -145,3 +145,11 @@ def test_refuses_huge_graphs_and_non_values():
     assert len(step_through(y, max_nodes=1000).steps) == 600 + 1 + 600
     with pytest.raises(TypeError, match="must be a Value"):
         step_through(3.0)
+
+
+def test_saved_page_is_the_same_file_for_the_same_graph(tmp_path):
+    L, *_ = small()
+    first, second = tmp_path / "1.html", tmp_path / "2.html"
+    step_through(L).save(first)
+    step_through(small()[0]).save(second)
+    assert first.read_bytes() == second.read_bytes()
