@@ -213,9 +213,15 @@ def evaluate(text, inputs):
 def _guard(compute, col):
     """Run one op; an engine error (log(-1), 1/0, overflow) becomes an ExprError at `col`."""
     try:
-        return compute()
+        out = compute()
     except (ArithmeticError, ValueError) as e:
         raise ExprError(str(e), col) from None
+    # Float arithmetic overflows quietly to inf (1e200 * 1e200); refuse it here, at the op
+    # where it happened, as `**` and exp() already do.
+    data = out.data if isinstance(out, Value) else out
+    if not math.isfinite(data):
+        raise ExprError(f"overflow: this operation gives {data!r}", col)
+    return out
 
 
 def _binary(op, x, y):

@@ -72,11 +72,12 @@ def name(v):
     return v.label or v.op
 
 
-replayed = {C: 1.0}
+replayed, running = {C: 1.0}, []
 for node in topo_order(C):
     for child, local in zip(node.children, node.local_grads):
         before = replayed.get(child, 0.0)
         replayed[child] = before + local * replayed[node]
+        running.append((local, replayed[node], replayed[child]))
         print(f"∂C₀/∂{name(child):<7} += {local:+.6f} × {replayed[node]:+.6f}   (∂{name(node)}/∂{name(child)} × ∂C₀/∂{name(node)})"
               f"  = {replayed[child]:+.6f}")
 for v, g in replayed.items():
@@ -89,6 +90,14 @@ for v, g in replayed.items():
 # %%
 stepper = step_through(C)
 stepper
+
+# %% [markdown]
+# The stepper's backward steps are exactly the products printed above, in the same order:
+
+# %%
+products = [s for s in stepper.steps if s["phase"] == "backward" and "parent" in s]
+assert [(s["local"], s["upstream"], s["grad"]) for s in products] == running
+print(products[-1]["text"])
 
 # %% [markdown]
 # ## The notes' formula against the graph

@@ -70,6 +70,7 @@ def test_help_has_examples():
     (["1 + log(x)", "x=-1"], "log: operand must be > 0", 5),
     (["1 / (x - 1)", "x=1"], "division by zero", 3),
     (["exp(x)", "x=1000"], "exp: overflow", 1),
+    (["x*x + 1", "x=1e200"], "overflow: this operation gives inf", 2),
     (["tanh(x, 2)", "x=1"], "takes 1 argument", 1),
 ])
 def test_every_error_is_one_line_with_column_and_status_2(args, problem, col):
