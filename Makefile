@@ -3,29 +3,31 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.chainrule-installed
 
 .PHONY: demo test bench notebook clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# One stamp per extra, so `make demo` does not pull in the test tools (Playwright, Jupyter).
+$(VENV)/.installed-%: pyproject.toml
+	scripts/system-deps venv
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[$*]'
+	touch $@
 
-demo: $(STAMP)
+demo: $(VENV)/.installed-data
 	scripts/system-deps demo
 	$(BIN)/python demo.py
 
-test: $(STAMP)
+test: $(VENV)/.installed-test
 	scripts/system-deps test
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]' 'torch==2.13.0' || echo "bench: PyTorch not installed; its rows will be missing"
+# Peers are optional: each missing one only turns its rows into "missing".
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0' || echo "bench: PyTorch not installed; its rows will be missing"
 	$(BIN)/python -m benchmarks
 
-notebook: $(STAMP)
+notebook: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet jupyterlab
 	$(BIN)/jupyter lab notebooks/
 

@@ -10,8 +10,16 @@ an engine gets the same by not propagating nodes whose gradient is 0).
     >>> net = weights.layers(weights.micrograd_uniform(2, [16, 16, 1], 1), 2, [16, 16, 1])
     >>> losses = train_moons(net, X, Y, steps=20)
 """
+import sys
+from functools import reduce
 from math import exp, log
-from operator import mul
+from operator import add, mul
+
+# Python 3.12's sum() of floats compensates rounding; micrograd adds one by one, so from 3.12
+# on add in plain order to keep the losses equal to the last bit (as autograd/ops.py does).
+if sys.version_info >= (3, 12):
+    def sum(items, start=0.0):  # noqa: A001  (shadows the builtin on purpose)
+        return reduce(add, items, start)
 
 
 def forward(net, x):
