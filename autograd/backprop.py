@@ -111,6 +111,11 @@ def grad(output, inputs, create_graph=False):
     With create_graph=True the results are Values in a new graph and can be differentiated
     again; otherwise they are leaves holding the number. An input `output` does not depend
     on gets 0.
+
+    Both read the graph as it was built: `backward()` and plain `grad()` use the local
+    derivatives stored at forward time, while `create_graph=True` re-evaluates the op table's
+    formulas on the operands, so changing some `.data` between the forward pass and this
+    call (as an optimiser step does) makes them disagree. Rebuild the graph instead.
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
