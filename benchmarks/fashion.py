@@ -85,24 +85,14 @@ def _torch(flat, images, labels):
     """PyTorch float64 eager, one sample per graph (batch size 1)."""
     torch = peers.torch
     F = torch.nn.functional
-    params = []
-    for W, b in weights.layers(flat, NIN, NOUTS):
-        params += [torch.tensor(W, dtype=torch.float64, requires_grad=True),
-                   torch.tensor(b, dtype=torch.float64, requires_grad=True)]
-    pairs = list(zip(params[::2], params[1::2]))
-    last = len(pairs) - 1
+    params, net = peers.torch_mlp(weights.layers(flat, NIN, NOUTS))
     xs = [torch.tensor([x], dtype=torch.float64) for x in images]
     ts = [torch.tensor([t]) for t in labels]
 
     def run():
         history = []
         for x, t in zip(xs, ts):
-            h = x
-            for k, (W, b) in enumerate(pairs):
-                h = F.linear(h, W, b)
-                if k != last:
-                    h = torch.relu(h)
-            loss = F.cross_entropy(h, t)
+            loss = F.cross_entropy(net(x), t)
             loss.backward()
             history.append(loss.item())
             with torch.no_grad():

@@ -72,24 +72,11 @@ def contenders(X, Y, steps):
 def _torch(flat, X, Y, steps, batched):
     """PyTorch float64 eager: one batch-1 graph per sample summed into one loss, or batched."""
     torch = peers.torch
-    F = torch.nn.functional
-    params = []
-    for W, b in weights.layers(flat, NIN, NOUTS):
-        params += [torch.tensor(W, dtype=torch.float64, requires_grad=True),
-                   torch.tensor(b, dtype=torch.float64, requires_grad=True)]
-    pairs = list(zip(params[::2], params[1::2]))
-    last = len(pairs) - 1
+    params, net = peers.torch_mlp(weights.layers(flat, NIN, NOUTS))
     n = len(X)
     xs = [torch.tensor(x, dtype=torch.float64) for x in X]
     Xt = torch.tensor(X, dtype=torch.float64)
     Yt = torch.tensor(Y, dtype=torch.float64).unsqueeze(1)
-
-    def net(h):
-        for k, (W, b) in enumerate(pairs):
-            h = F.linear(h, W, b)
-            if k != last:
-                h = torch.relu(h)
-        return h
 
     def run():
         history = []

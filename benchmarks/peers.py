@@ -21,6 +21,26 @@ except ImportError:
     micrograd = None
 
 
+def torch_mlp(layers):
+    """(params, forward) for PyTorch float64 from [(W rows, b), ...]: ReLU on hidden layers,
+    the last linear, as our MLP and the floor compute it."""
+    F = torch.nn.functional
+    params = []
+    for W, b in layers:
+        params += [torch.tensor(W, dtype=torch.float64, requires_grad=True),
+                   torch.tensor(b, dtype=torch.float64, requires_grad=True)]
+    pairs = list(zip(params[::2], params[1::2]))
+    last = len(pairs) - 1
+
+    def forward(h):
+        for k, (W, b) in enumerate(pairs):
+            h = F.linear(h, W, b)
+            if k != last:
+                h = torch.relu(h)
+        return h
+    return params, forward
+
+
 def missing():
     """{peer name: what to install} for each absent peer."""
     out = {}
