@@ -8,11 +8,11 @@ from .backprop import backward, enable_grad, grad, no_grad, topo_order
 from .custom import define_op
 from .errors import DivisionByZero, DomainError, GradcheckError, Overflow
 from .gradcheck import gradcheck, gradgradcheck
-from .value import Value, linear
+from .value import Value, linear, linear_layer
 
 __all__ = [
     "Value", "grad", "no_grad", "enable_grad", "gradcheck", "gradgradcheck", "GradcheckError",
-    "define_op", "draw", "step_through", "linear", "backward", "topo_order",
+    "define_op", "draw", "step_through", "linear", "linear_layer", "backward", "topo_order",
     "DomainError", "DivisionByZero", "Overflow",
 ]
 

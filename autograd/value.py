@@ -250,33 +250,61 @@ def linear(ws, xs, b):
         >>> out.data, len(out.children)  # plain-number xs are not children
         (11.5, 3)
     """
-    n = len(ws)
-    if n != len(xs):
-        raise ValueError(f"linear: {n} weights but {len(xs)} inputs")
-    # A network's neurons take this path: Value weights and bias, and inputs that are all
+    return linear_layer((ws,), xs, (b,))[0]
+
+
+def linear_layer(W, xs, bs):
+    """`[linear(ws, xs, b) for ws, b in zip(W, bs)]`: a layer's neurons, one node each, all
+    reading `xs`. The same nodes; reading `xs` once per layer instead of once per neuron
+    makes micrograd's moons demo (W1) 13 % faster.
+
+        >>> x = [Value(1.0), Value(2.0)]
+        >>> [o.data for o in linear_layer([[Value(1.0), Value(1.0)], [Value(2.0), Value(0.0)]], x, [Value(0.0), Value(1.0)])]
+        [3.0, 3.0]
+    """
+    n = len(xs)
+    # A network's neurons take the fast path: Value weights and bias, and inputs that are all
     # Values (hidden layers) or all floats (first layer). Per-operand type checks would cost
     # more than the dot product (W2: 222 µs of a 784-input neuron's node against 41 µs for
     # the arithmetic), so only the first entries are checked: a stray operand of another
     # type makes `.data` or ops.dot fail or yield a non-float, and nary() handles it then.
-    if n and type(b) is Value and type(ws[0]) is Value and type(xs[0]) in _FAST_X:
+    values_in = n and type(xs[0]) is Value
+    xd = None
+    if values_in:
         try:
-            wd = [w.data for w in ws]
-            values_in = type(xs[0]) is Value
-            xd = [x.data for x in xs] if values_in else xs
-            out = ops.dot(wd, xd, b.data)
-        except (AttributeError, TypeError):
-            out = None
-        if type(out) is float:
-            if not _grad_enabled:
-                return _leaf(out)
+            xd = [x.data for x in xs]
+        except AttributeError:
+            pass
+        x_interior = _interior(xs) if xd is not None else None
+    elif n and type(xs[0]) is float:
+        xd = xs
+    outs = []
+    for ws, b in zip(W, bs):
+        if len(ws) != n:
+            raise ValueError(f"linear: {len(ws)} weights but {n} inputs")
+        out = None
+        if xd is not None and type(b) is Value and type(ws[0]) is Value:
+            try:
+                wd = [w.data for w in ws]
+                out = ops.dot(wd, xd, b.data)
+            except (AttributeError, TypeError):
+                pass
+        if type(out) is not float:
+            outs.append(nary(_LINEAR, (*ws, *xs, b)))
+        elif not _grad_enabled:
+            outs.append(_leaf(out))
+        else:
             dw, dx, db = ops.linear_partials(wd, xd)
             if values_in:
                 args = (*ws, *xs, b)
-                return _node(out, _LINEAR, args, (*dw, *dx, db), _interior(args), args)
-            children = (*ws, b)
-            return _node(out, _LINEAR, children, (*dw, db), _interior(children),
-                         (*ws, *xs, b))
-    return nary(_LINEAR, (*ws, *xs, b))
+                # parameters are leaves, and then the interior children are the inputs'
+                interior = x_interior if b._op is None and not _interior(ws) else _interior(args)
+                outs.append(_node(out, _LINEAR, args, (*dw, *dx, db), interior, args))
+            else:
+                children = (*ws, b)
+                outs.append(_node(out, _LINEAR, children, (*dw, db), _interior(children),
+                                  (*ws, *xs, b)))
+    return outs
 
 
 _FAST_X = (float, Value)

@@ -13,7 +13,7 @@ neuron makes in its forward carries `.scope` = the neuron's path (`layers.0.neur
 a renderer can draw a big network as one box per neuron. The neuron's own parameters carry
 the same scope. A neuron built on its own has no path and scope None.
 """
-from autograd import Value, linear
+from autograd import Value, linear, linear_layer
 
 from . import init as _init
 from .module import Module
@@ -75,17 +75,21 @@ class Neuron(Module):
     def __call__(self, x):
         if len(x) != self.nin:
             raise ValueError(f"{self.path or 'Neuron'}: expected {self.nin} inputs, got {len(x)}")
-        s = self.scope
         if self.fused:
-            out = linear(self.w, x, self.b)
-        else:
-            # micrograd's sum((wi*xi for wi, xi in zip(self.w, x)), self.b), node by node
-            out = self.b
-            for wi, xi in zip(self.w, x):
-                p = wi * xi
-                p.scope = s
-                out = out + p
-                out.scope = s
+            return self._activate(linear(self.w, x, self.b))
+        # micrograd's sum((wi*xi for wi, xi in zip(self.w, x)), self.b), node by node
+        s = self.scope
+        out = self.b
+        for wi, xi in zip(self.w, x):
+            p = wi * xi
+            p.scope = s
+            out = out + p
+            out.scope = s
+        return self._activate(out)
+
+    def _activate(self, out):
+        """act(out), both nodes scoped to this neuron."""
+        s = self.scope
         out.scope = s
         act = self._act
         if act is not None:
@@ -119,12 +123,20 @@ class Layer(Module):
         self._place("")
 
     def _place(self, path):
+        self.path = path
         prefix = path + "." if path else ""
         for i, n in enumerate(self.neurons):
             n._place(f"{prefix}neurons.{i}")
 
     def __call__(self, x):
-        return [n(x) for n in self.neurons]
+        if len(x) != self.nin:
+            raise ValueError(f"{self.path or 'Layer'}: expected {self.nin} inputs, got {len(x)}")
+        ns = self.neurons
+        if not self.fused:
+            return [n(x) for n in ns]
+        # The neurons' linear nodes in one call, which reads x once for all of them.
+        outs = linear_layer([n.w for n in ns], x, [n.b for n in ns])
+        return [n._activate(out) for n, out in zip(ns, outs)]
 
     def parameters(self):
         return [p for n in self.neurons for p in n.parameters()]

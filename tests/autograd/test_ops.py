@@ -216,3 +216,62 @@ def test_linear_second_derivatives(case):
         hess_row = grad(first[0], vals)
         assert [h.data for h in hess_row] == [0.0] * n + [1.0] + [0.0] * n
     assert gradcheck(lambda *v: linear(v[:n], v[n:2 * n], v[-1]).tanh(), nums)
+
+
+@st.composite
+def layer_cases(draw):
+    """A layer on its fast paths: Value weights and biases, inputs all Values (some of them
+    interior nodes) or all floats; now and then a computed (interior) weight or bias."""
+    n, rows = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    W = draw(st.lists(st.lists(operand, min_size=n, max_size=n), min_size=rows, max_size=rows))
+    bs = draw(st.lists(operand, min_size=rows, max_size=rows))
+    xs = draw(st.lists(operand, min_size=n, max_size=n))
+    kind = draw(st.sampled_from(["leaf values", "interior values", "floats"]))
+    computed_w = draw(st.sampled_from([None] + [(r, i) for r in range(rows) for i in range(n)]))
+    computed_b = draw(st.sampled_from([None] + list(range(rows))))
+    return W, bs, xs, kind, computed_w, computed_b
+
+
+def build_layer(case):
+    W, bs, xs, kind, computed_w, computed_b = case
+    leaves = [[Value(w) for w in row] for row in W] + [[Value(b) for b in bs]]
+    Wv = [list(row) for row in leaves[:-1]]
+    bv = list(leaves[-1])
+    if computed_w is not None:
+        r, i = computed_w
+        Wv[r][i] = Wv[r][i] * 1.0
+    if computed_b is not None:
+        bv[computed_b] = bv[computed_b] + 0.0
+    x_leaves = [Value(x) for x in xs]
+    if kind == "floats":
+        xv = list(xs)
+    elif kind == "interior values":
+        xv = [x * 1.0 if i % 2 == 0 else x for i, x in enumerate(x_leaves)]
+    else:
+        xv = x_leaves
+    return Wv, xv, bv, [v for row in leaves for v in row] + (x_leaves if kind != "floats" else [])
+
+
+@given(layer_cases())
+def test_linear_layer_builds_the_same_nodes_as_the_general_path(case):
+    from autograd import linear_layer
+    from autograd.value import nary
+    Wv, xv, bv, _ = build_layer(case)
+    fast = linear_layer(Wv, xv, bv)
+    slow = [nary(ops.LINEAR, (*ws, *xv, b)) for ws, b in zip(Wv, bv)]
+    for f, s in zip(fast, slow):
+        assert (f.data, f.op, f.children, f.local_grads, f.operands) == \
+            (s.data, s.op, s.children, s.local_grads, s.operands)
+        assert f._b == s._b  # the interior children topo_order walks, same order
+        assert f.data == linear(f.operands[:len(xv)], xv, f.operands[-1]).data
+
+
+@given(layer_cases())
+def test_linear_layer_gradients(case):
+    from autograd import linear_layer
+    Wv, xv, bv, leaves = build_layer(case)
+    loss = sum(o.tanh() for o in linear_layer(Wv, xv, bv))
+    by_engine = grad(loss, leaves)
+    unfused = sum(sum((w * x for w, x in zip(ws, xv)), b).tanh() for ws, b in zip(Wv, bv))
+    assert [g.data for g in by_engine] == pytest.approx([g.data for g in grad(unfused, leaves)],
+                                                        rel=1e-12, abs=1e-12)

@@ -54,8 +54,13 @@ def test_outputs_and_input_checks():
     assert isinstance(m([1.0, 2.0]), Value)
     assert isinstance(MLP(2, [3, 2])([1.0, 2.0]), list)
     assert isinstance(Layer(2, 1)([1.0, 2.0]), list)
-    with pytest.raises(ValueError, match="expected 2 inputs, got 3"):
+    with pytest.raises(ValueError, match="^layers.0: expected 2 inputs, got 3"):
         m([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="^layers.0.neurons.1: expected 2 inputs, got 1"):
+        m.layers[0].neurons[1]([1.0])
+    for fused in (True, False):
+        with pytest.raises(ValueError, match="^Layer: expected 2 inputs, got 3"):
+            Layer(2, 2, fused=fused)([1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         MLP(2, [3], activation="swish")
     with pytest.raises(ValueError, match="unknown init 'zeros'"):
@@ -148,3 +153,17 @@ def test_repr():
 def test_nn_submodules_are_attributes_as_in_torch():
     import nn
     assert nn.optim.SGD and nn.optim.Adam and nn.data.load_idx and nn.train.fit and nn.init.he
+
+
+@pytest.mark.parametrize("inputs", [[0.5, -1.0, 2.0], "values", "interior"])
+def test_a_fused_layer_builds_what_its_neurons_build(inputs):
+    layer = Layer(3, 4, activation="tanh", seed=3)
+    if inputs == "values":
+        inputs = [Value(0.5), Value(-1.0), Value(2.0)]
+    elif inputs == "interior":
+        inputs = [Value(0.5).exp(), Value(-1.0), Value(2.0) * 3]
+    together, one_by_one = layer(inputs), [n(inputs) for n in layer.neurons]
+    for a, b in zip(together, one_by_one):
+        assert (a.data, a.op, a.scope) == (b.data, b.op, b.scope)
+        (za,), (zb,) = a.children, b.children
+        assert (za.op, za.scope, za.children, za.local_grads) == (zb.op, zb.scope, zb.children, zb.local_grads)
