@@ -259,7 +259,8 @@ def linear_layer(W, xs, bs):
     makes micrograd's moons demo (W1) 13 % faster.
 
         >>> x = [Value(1.0), Value(2.0)]
-        >>> [o.data for o in linear_layer([[Value(1.0), Value(1.0)], [Value(2.0), Value(0.0)]], x, [Value(0.0), Value(1.0)])]
+        >>> W = [[Value(1.0), Value(1.0)], [Value(2.0), Value(0.0)]]
+        >>> [o.data for o in linear_layer(W, x, [Value(0.0), Value(1.0)])]
         [3.0, 3.0]
     """
     n = len(xs)
@@ -305,9 +306,6 @@ def linear_layer(W, xs, bs):
                 outs.append(_node(out, _LINEAR, children, (*dw, db), _interior(children),
                                   (*ws, *xs, b)))
     return outs
-
-
-_FAST_X = (float, Value)
 
 
 def _interior(nodes):
