@@ -90,10 +90,12 @@ def _number(t):
 
 def _dpow_dx(x, y, out):
     xd, yd = _number(x), _number(y)
-    if yd == 0 and _num(y):  # x**0 is flat (a Value y keeps the formula: ∂²/∂x∂y ≠ 0)
+    # x**0 is flat. A Value exponent keeps the formula (∂²/∂x∂y = 1/x ≠ 0) unless the base
+    # is 0 too, where the formula would divide by it.
+    if yd == 0 and (_num(y) or xd == 0):
         return 0.0
-    if xd == 0 and yd < 1:  # the formula would divide by the zero base
-        return 0.0 if yd == 0 else math.inf  # x**0 is flat; else a vertical tangent (sqrt)
+    if xd == 0 and yd < 1:
+        return math.inf  # a vertical tangent, as sqrt at 0
     return y * x ** (y - 1)
 
 

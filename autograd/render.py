@@ -47,20 +47,20 @@ class Graph(graphviz.Digraph):
         return f"<autograd.render.Graph: {len(self.body)} DOT statements>"
 
     def pipe(self, *args, **kwargs):
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            if isinstance(e, GraphvizNotInstalled):
-                raise
-            raise GraphvizNotInstalled() from None
+        return _explaining_missing_dot(super().pipe, *args, **kwargs)
 
     def render(self, *args, **kwargs):
-        try:
-            return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            if isinstance(e, GraphvizNotInstalled):
-                raise
-            raise GraphvizNotInstalled() from None
+        return _explaining_missing_dot(super().render, *args, **kwargs)
+
+
+def _explaining_missing_dot(call, *args, **kwargs):
+    """Run a Graphviz call; a missing `dot` becomes one error saying how to install it."""
+    try:
+        return call(*args, **kwargs)
+    except GraphvizNotInstalled:
+        raise
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotInstalled() from None
 
 
 def fmt(x):
