@@ -58,6 +58,11 @@ class Value:
         return self._op.name if self._op is not None else ""
 
     @property
+    def is_leaf(self):
+        """True for a Value no op made: an input, a parameter, or a result under no_grad."""
+        return self._op is None
+
+    @property
     def children(self):
         """The Value operands, in operand order (`a * a` gives `(a, a)`)."""
         b = self._b
