@@ -193,6 +193,10 @@ def _linear_partials(*args):
     return (*dw, *dx, db)
 
 
+# Ops written between their operands (`a - b`), in the table's order: the one list that
+# renderers, the stepper and the expression parser read their operator symbols from.
+INFIX = ("+", "-", "*", "/", "**")
+
 OPS = {name: Op(name, f, (d,)) for name, (f, d) in UNARY.items()}
 OPS.update({name: Op(name, f, (dx, dy)) for name, (f, dx, dy) in BINARY.items()})
 # n-ary: a whole neuron's Σ wᵢxᵢ + b as one node; `partials` is one function for all operands.
