@@ -6,8 +6,7 @@ recursion-limit change.
 """
 from contextlib import contextmanager
 
-from . import value as _value
-from .value import Value, _leaf, _real
+from .value import Value, _leaf, _real, is_grad_enabled, set_grad_enabled  # noqa: F401
 
 
 def topo_order(root):
@@ -149,7 +148,8 @@ def _accumulate(output, grads, create_graph):
 
 @contextmanager
 def no_grad():
-    """Inside this block operations record no graph: results are leaves.
+    """Inside this block operations record no graph: results are leaves. Like PyTorch's, the
+    mode belongs to the thread: other threads go on recording.
 
         >>> w = Value(1.0); (w * 3).backward()
         >>> with no_grad():
@@ -157,20 +157,18 @@ def no_grad():
         >>> w.data, (w * 2).op == "*"          # outside the block, recording is back
         (0.7, True)
     """
-    before = _value._grad_enabled
-    _value._grad_enabled = False
+    before = set_grad_enabled(False)
     try:
         yield
     finally:
-        _value._grad_enabled = before
+        set_grad_enabled(before)
 
 
 @contextmanager
 def enable_grad():
-    """Undo an enclosing no_grad (grad(create_graph=True) needs a graph)."""
-    before = _value._grad_enabled
-    _value._grad_enabled = True
+    """Undo an enclosing no_grad in this thread (grad(create_graph=True) needs a graph)."""
+    before = set_grad_enabled(True)
     try:
         yield
     finally:
-        _value._grad_enabled = before
+        set_grad_enabled(before)
