@@ -1,0 +1,1 @@
+"""Watching a network learn: a live view for Jupyter and a standalone replay page."""
