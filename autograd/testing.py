@@ -24,16 +24,23 @@ Per-op strategies: `unary_ops()`, `binary_ops()`, `inputs_for(op)` and `apply(op
 """
 import math
 import operator
+import sys
 
 from hypothesis import assume, strategies as st
 
+from . import ops
+from .backprop import grad
+from .errors import GradcheckError
+from .forward import jvp
 from .value import Value
 
-# Unary in the lecture notes' sense; leaky_relu and elu also take a parameter, which the op
-# table treats as a second operand (so it is differentiable too).
-UNARY_OPS = ("neg", "abs", "exp", "log", "tanh", "sigmoid", "relu", "softplus", "gelu", "erf",
-             "leaky_relu", "elu")
-BINARY_OPS = ("+", "-", "*", "/", "**")
+# Every list of ops derives from the op table. "Unary" in the lecture notes' sense: the
+# table's one-operand ops, then its two-operand ops written as functions with a parameter
+# (leaky_relu, elu), which the table treats as a second operand (so it is differentiable
+# too). "Binary": the ops written between their operands.
+PARAMETRIC_OPS = tuple(name for name in ops.BINARY if name not in ops.INFIX)
+UNARY_OPS = tuple(ops.UNARY) + PARAMETRIC_OPS
+BINARY_OPS = tuple(ops.INFIX)
 PARAM_OPS = {"leaky_relu": (0.0, 0.01, 0.1, 0.2, 0.5), "elu": (1.0, 0.5, 2.0, 0.1)}
 KINKS = ("abs", "relu", "leaky_relu", "elu")  # non-differentiable at operand 0
 EXPONENTS = (2.0, 3.0, 4.0, -1.0, -2.0, 0.5, 1.5, 2.5, -0.5, 1.0 / 3.0)
@@ -242,7 +249,7 @@ def _step(draw, b):
             x = b.shifted(x, KINK_MARGIN, 0.5)
         elif op == "log":
             x = b.positive(x)
-        if op in PARAM_OPS:
+        if op in PARAMETRIC_OPS:
             return b.emit(op, x, draw(st.sampled_from(PARAM_OPS[op])))
         return b.emit(op, x)
     op = draw(st.sampled_from(BINARY_OPS))
@@ -403,3 +410,38 @@ def integer_powers():
     return st.integers(-4, 5).flatmap(
         lambda n: st.tuples(_away(-10.0, 10.0, 0.1) if n < 0 else st.floats(-10.0, 10.0),
                             st.just(float(n))))
+
+
+# -- forward mode against reverse mode ----------------------------------------------------
+def tangents(n, bound=1.0):
+    """A list of `n` tangent floats in [-bound, bound] (zeros included: an input held fixed)."""
+    return st.lists(st.floats(-bound, bound, allow_nan=False, allow_subnormal=False),
+                    min_size=n, max_size=n)
+
+
+def check_jvp(fn, xs, v, rtol=1e-12):
+    """True if forward mode's `jvp(fn, xs, v)` equals the reverse gradient's dot product
+    with `v`, Σᵢ ∂f/∂xᵢ·vᵢ, within `rtol` of Σᵢ |∂f/∂xᵢ·vᵢ| (the two modes add the same
+    chain-rule products in different orders, so that is the size their rounding scales
+    with; below it, the smallest normal float, where precision runs out); else a
+    GradcheckError showing both.
+
+        >>> from hypothesis import given
+        >>> @given(expressions(n_inputs=3), tangents(3))
+        ... def test_forward_equals_reverse(case, v):
+        ...     fn, xs = case
+        ...     assert check_jvp(fn, xs, v)
+        >>> test_forward_equals_reverse()
+    """
+    values = [Value(x) for x in xs]
+    gradient = [g.data for g in grad(fn(*values), values)]
+    value, forward = jvp(fn, xs, v)
+    terms = [g * t for g, t in zip(gradient, v)]
+    reverse = math.fsum(terms)
+    scale = math.fsum(map(abs, terms))
+    if abs(forward - reverse) <= rtol * scale + sys.float_info.min or forward == reverse:
+        return True
+    raise GradcheckError(
+        f"jvp: forward mode gives {forward!r}, reverse gradient · tangent gives {reverse!r} "
+        f"(difference {abs(forward - reverse):.3g}, allowed {rtol:g} × {scale:.6g})\n"
+        f"  fn = {fn!r}\n  xs = {list(xs)!r}\n  v = {list(v)!r}\n  gradient = {gradient!r}")

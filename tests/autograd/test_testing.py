@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 from hypothesis import Phase, find, given, settings, strategies as st
 
-from autograd import Value
-from autograd.testing import (BINARY_OPS, UNARY_OPS, Expression, apply, binary_ops, expressions,
-                              inputs_for, unary_ops)
+from autograd import GradcheckError, Value
+from autograd.testing import (BINARY_OPS, UNARY_OPS, Expression, apply, binary_ops, check_jvp,
+                              expressions, inputs_for, tangents, unary_ops)
 
 BLOCK_HYPOTHESIS = """
 import sys
@@ -112,3 +112,30 @@ def test_apply_with_numbers_on_either_side():
     assert apply("**", 2.0, Value(3.0)).data == 8.0
     assert apply("-", 1.0, Value(3.0)).data == -2.0
     assert apply("neg", Value(3.0)).data == -3.0 and apply("abs", Value(-3.0)).data == 3.0
+
+
+def test_op_lists_come_from_the_op_table():
+    from autograd import ops
+    from autograd.testing import PARAM_OPS, PARAMETRIC_OPS, _FORWARD, _PARTIALS, _SYMBOL
+    assert set(UNARY_OPS) | set(BINARY_OPS) == set(ops.UNARY) | set(ops.BINARY)
+    assert BINARY_OPS == ops.INFIX and set(_SYMBOL) == set(ops.INFIX)
+    assert set(PARAMETRIC_OPS) == set(ops.BINARY) - set(ops.INFIX) == set(PARAM_OPS)
+    # the engine-free reference implements every op the strategies draw
+    assert set(_FORWARD) == set(_PARTIALS) == set(UNARY_OPS) | set(BINARY_OPS)
+
+
+@given(expressions(n_inputs=2, max_ops=6), tangents(2))
+def test_check_jvp_holds_on_expressions(case, v):
+    fn, xs = case
+    assert check_jvp(fn, xs, v)
+    assert all(isinstance(t, float) and -1 <= t <= 1 for t in v)
+
+
+def test_check_jvp_reports_modes_that_disagree():
+    calls = []
+
+    def fickle(x):  # a different function on each call: forward and reverse see two graphs
+        calls.append(1)
+        return x * (2.0 if len(calls) == 1 else 3.0)
+    with pytest.raises(GradcheckError, match=r"forward mode gives 3\.0.*reverse.* 2\.0"):
+        check_jvp(fickle, [1.0], [1.0])
