@@ -9,137 +9,228 @@
     ∂L/∂a += ∂(v1 + a)/∂a × ∂L/∂L = 1 × 1 = 1 → ∂L/∂a = 1
     ∂L/∂a += ∂v1/∂a × ∂L/∂v1 = 3 × 1 = 3 → ∂L/∂a = 1 + 3 = 4
     ∂L/∂b += ∂v1/∂b × ∂L/∂v1 = 2 × 1 = 2 → ∂L/∂b = 2
-    >>> step_through(L).save("steps.html")  # the same, as a page with next / play / slider
+    >>> step_through(L).save("steps.html")  # the same, as a page with next / play / zoom
     'steps.html'
+    >>> print(step_through(L, mode="forward", wrt=a))   # tangents flow from a to L instead
+    v1 = a * b = 2 × 3 = 6
+    L = v1 + a = 6 + 2 = 8
+    da/da = 1
+    dv1/da += ∂v1/∂a × da/da = 3 × 1 = 3 → dv1/da = 3
+    dL/da += ∂(v1 + a)/∂v1 × dv1/da = 1 × 3 = 3 → dL/da = 3
+    dL/da += ∂(v1 + a)/∂a × da/da = 1 × 1 = 1 → dL/da = 3 + 1 = 4
 
-The backward pass here is computed from each node's stored `local_grads`, into a private
-table: `step_through` never reads or writes any `.grad`, so it can be called before or after
+Steps follow the engine's own order, `autograd.topo_order(root)`: backward visits the nodes
+in that order, forward in its reverse. Unlabelled nodes are named in the order the forward
+pass computes them (`v1`, `v2`, …; an unlabelled root is `L`), unlabelled inputs `x1`, `x2`, …
+in the order the forward pass first reads them. A name holding an operator or a space is
+bracketed inside formulas: `∂((a - y) ** 2)/∂(a - y)`.
+
+The derivatives are computed from each node's stored `local_grads`, into a private table:
+`step_through` never reads or writes any `.grad`, so it can be called before or after
 `backward()` and leaves the graph exactly as it found it.
+
+In Jupyter the stepper is one HTML fragment. Where scripts cannot run (a notebook opened
+fresh, which JupyterLab does not trust) it shows its picture, its steps as text and a line
+saying that running the cell makes it interactive; where they run, the interactive stepper
+replaces those. The page's markup, style and script are the files in `stepper_page/`.
 """
 import hashlib
 import html
 import json
+import re
 import secrets
+from importlib.resources import files
 
+from .backprop import topo_order
+from .files import write_atomic
+from .ops import INFIX
 from .render import RANKDIRS, add_value, fmt, new_graph, walk
 from .value import Value
 
-_SYMBOLS = {"+": "+", "-": "-", "*": "×", "/": "/", "**": "**"}
+_SYMBOLS = {op: ("×" if op == "*" else op) for op in INFIX}  # how numbers are multiplied in text
+_ORDERED = ("-", "/", "**")  # binary ops whose drawing labels which operand is which
 _MAX_TERMS = 6  # a linear node's formula shows this many w·x terms, then "…"
+_QUIZ_RTOL = 1e-6  # an answer within this relative distance of the recorded number is right
+_MODES = ("reverse", "forward")
+# A character outside brackets that makes a name compound, so formulas bracket it.
+_COMPOUND = re.compile(r"[\s+\-*/^×·−÷=<>%@,]")
 
 
-def step_through(root, *, rankdir="LR", max_nodes=500):
-    """A Stepper over the graph of `root`: `.steps`, `print()`, Jupyter display, `.save(path)`."""
-    return Stepper(root, rankdir=rankdir, max_nodes=max_nodes)
+def step_through(root, *, rankdir="LR", max_nodes=500, quiz=False, mode="reverse", wrt=None):
+    """A Stepper over the graph of `root`: `.steps`, `print()`, Jupyter display, `.save(path)`.
+
+    `quiz=True` hides the derivative numbers on the page (and in `print()`): the learner types
+    each local derivative and product, and the page marks each answer against the recorded
+    number (relative tolerance 1e-6) or reveals it. `mode="forward", wrt=x` replaces the
+    backward pass by forward mode: tangents dv/dx flow from `x` to the output, one product
+    per step.
+    """
+    return Stepper(root, rankdir=rankdir, max_nodes=max_nodes, quiz=quiz, mode=mode, wrt=wrt)
 
 
 def _paren(s):
     return f"({s})" if s.startswith("-") else s
 
 
-def _postorder(root):
-    """Values in evaluation order: children (in operand order) before the node using them."""
-    post, seen, stack = [], set(), [(root, False)]
-    while stack:
-        v, done = stack.pop()
-        if done:
-            post.append(v)
-            continue
-        if v in seen:
-            continue
-        seen.add(v)
-        stack.append((v, True))
-        stack.extend((c, False) for c in reversed(v.children) if c not in seen)
-    return post
+def _atom(name):
+    """`name` as an operand inside a formula: bracketed if an operator or space shows in it
+    outside brackets (`a - y` → `(a - y)`; `a(L-1)` and `C₀` stay as they are)."""
+    depth, flat = 0, []
+    for ch in name:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and ch not in ")]}":
+            flat.append(ch)
+    return f"({name})" if _COMPOUND.search("".join(flat)) else name
+
+
+def _exact(x):
+    """Numbers in a quiz: enough digits that an answer can be checked to 1e-6."""
+    s = f"{x:.10g}"
+    return "0" if s == "-0" else s
+
+
+def _uri(svg):
+    """SVG as a data: URI inside a double-quoted HTML attribute. Only what a URL or the
+    attribute cannot hold is escaped, so the markup stays readable (and stored once)."""
+    return (svg.replace("%", "%25").replace("#", "%23").replace("\n", "%0A")
+            .replace("&", "&amp;").replace('"', "&quot;"))
+
+
+def _page_file(name):
+    return files(__package__).joinpath("stepper_page", name).read_text(encoding="utf-8")
+
+
+def _fill(template, **values):
+    """Replace every {{key}} in `template`; a key without a value is a bug, so it raises."""
+    def one(m):
+        return values[m.group(1)]
+    return re.sub(r"\{\{(\w+)\}\}", one, template)
 
 
 class Stepper:
-    """The steps of one forward and backward pass through `root`'s graph.
+    """The steps of one forward pass and one derivative pass through `root`'s graph.
 
     `.steps` is a list of dicts, forward first:
     - forward: `{"phase": "forward", "node", "value", "text"}`, e.g. "d = a * b = 2 × 3 = 6";
-    - then the seed `{"phase": "backward", "node", "grad": 1.0, "text": "∂L/∂L = 1"}`;
-    - then one chain-rule product per edge: `{"phase": "backward", "node" (the child),
+    - reverse mode: the seed `{"phase": "backward", "node", "grad": 1.0, "text": "∂L/∂L = 1"}`,
+      then one chain-rule product per edge: `{"phase": "backward", "node" (the child),
       "parent", "edge", "local", "upstream", "product", "grad" (the child's running total),
-      "text"}`, e.g. "∂L/∂a += ∂d/∂a × ∂L/∂d = 3 × 1 = 3 → ∂L/∂a = 3".
-    Node ids ("v0" is the root) are those of the drawn graph.
+      "text"}`, e.g. "∂L/∂a += ∂d/∂a × ∂L/∂d = 3 × 1 = 3 → ∂L/∂a = 3";
+    - forward mode: the seed `{"phase": "tangent", "node", "tangent": 1.0, "text"}`, then one
+      product per edge along which x reaches the output: `{"phase": "tangent", "node" (the
+      parent), "child", "edge", "local", "upstream" (dchild/dx), "product", "tangent"
+      (the parent's running total), "text"}`.
+    Node ids are those of the drawn graph: `n0` is the root, then depth-first in operand
+    order. `.names` maps each Value to the name formulas use.
     """
 
-    def __init__(self, root, *, rankdir="LR", max_nodes=500):
+    def __init__(self, root, *, rankdir="LR", max_nodes=500, quiz=False, mode="reverse", wrt=None):
         if not isinstance(root, Value):
             raise TypeError(f"step_through: root must be a Value, got {type(root).__name__}")
         if rankdir not in RANKDIRS:
             raise ValueError(f"step_through: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-        self.root, self.rankdir = root, rankdir
+        if type(quiz) is not bool:
+            raise TypeError(f"step_through: quiz must be True or False, got {quiz!r}")
+        if mode not in _MODES:
+            raise ValueError(f"step_through: mode must be 'reverse' or 'forward', got {mode!r}")
+        self.root, self.rankdir, self.quiz, self.mode = root, rankdir, quiz, mode
         self._order, self._index = walk(root)
         if len(self._order) > max_nodes:
             raise ValueError(
                 f"step_through: the graph has {len(self._order)} values, more than max_nodes="
                 f"{max_nodes}; step through a smaller graph (one neuron, one loss term), or pass "
                 f"a larger max_nodes")
-        self.grads = {}  # Value -> ∂root/∂Value, filled by the backward steps
-        self.steps = self._forward_steps() + self._backward_steps()
+        if mode == "forward":
+            if not isinstance(wrt, Value):
+                raise TypeError("step_through: mode='forward' needs wrt=<the Value the tangents "
+                                f"start from>, got {type(wrt).__name__}")
+            if wrt not in self._index:
+                raise ValueError(f"step_through: wrt={wrt!r} is not in the graph of the root")
+        elif wrt is not None:
+            raise ValueError("step_through: wrt is for mode='forward'; reverse mode differentiates "
+                             "the root with respect to every input")
+        self.wrt = wrt
+        self._fmt = _exact if quiz else fmt
+        self._forward_order = topo_order(root)[::-1]  # the engine's order, inputs first
+        self.names = self._names()
+        self._local_names = {}  # edge id -> how its local factor is written (∂d/∂a)
+        self.grads = {}     # Value -> ∂root/∂Value, filled by reverse mode
+        self.tangents = {}  # Value -> dValue/dwrt, filled by forward mode
+        derivative = self._tangent_steps() if mode == "forward" else self._backward_steps()
+        self.steps = self._forward_steps() + derivative
 
     # -- naming -----------------------------------------------------------------------------
     def _id(self, v):
-        return f"v{self._index[v]}"
+        return f"n{self._index[v]}"
+
+    def _names(self):
+        names, computed, inputs = {}, 0, 0
+        for v in self._forward_order:
+            for c in v.children:
+                if c.is_leaf and c not in names:
+                    inputs += not c.label
+                    names[c] = c.label or f"x{inputs}"
+            if v is not self.root:
+                computed += not v.label
+                names[v] = v.label or f"v{computed}"
+        names[self.root] = self.root.label or "L"
+        return names
 
     def name(self, v):
-        """How formulas call a node: its label, "L" for an unlabeled root, else its id."""
-        if v.label:
-            return v.label
-        return "L" if v is self.root else self._id(v)
+        """How formulas call a node: its label, "L" for an unlabelled root, v1… for the
+        other computed nodes and x1… for inputs, in forward order."""
+        return self.names[v]
 
     # -- forward ----------------------------------------------------------------------------
     def _formula(self, v):
         """(symbolic, numeric) right-hand sides for node v, e.g. ("a * b", "2 × 3")."""
-        op, name, kids = v._op, v._op.name, v.children
-        if type(v._b) is tuple:  # n-ary
-            operands = v.operands
-            sym = [self.name(o) if isinstance(o, Value) else _paren(fmt(o)) for o in operands]
-            num = [_paren(fmt(o.data if isinstance(o, Value) else o)) for o in operands]
-            if name == "linear":
-                n = (len(operands) - 1) // 2
-                cut = min(n, _MAX_TERMS)
-                more = f" + … ({n - cut} more)" if n > cut else ""
-                s = " + ".join(f"{sym[i]}·{sym[n + i]}" for i in range(cut)) + more + f" + {sym[-1]}"
-                x = " + ".join(f"{num[i]}×{num[n + i]}" for i in range(cut)) + more + f" + {num[-1]}"
-                return s, x
-            return f"{name}({', '.join(sym)})", f"{name}({', '.join(num)})"
+        name, f = v.op, self._fmt
         # Operands in written order, plain-number constants included.
-        pairs = [(self.name(o), fmt(o.data)) if isinstance(o, Value) else (fmt(o), fmt(o))
-                 for o in v.operands]
+        pairs = [(_atom(self.name(o)), _paren(f(o.data))) if isinstance(o, Value)
+                 else (_paren(f(o)), _paren(f(o))) for o in v.operands]
+        if name == "linear":
+            n = (len(pairs) - 1) // 2
+            cut = min(n, _MAX_TERMS)
+            more = f" + … ({n - cut} more)" if n > cut else ""
+            s = " + ".join(f"{pairs[i][0]}·{pairs[n + i][0]}" for i in range(cut)) + more
+            x = " + ".join(f"{pairs[i][1]}×{pairs[n + i][1]}" for i in range(cut)) + more
+            return f"{s} + {pairs[-1][0]}", f"{x} + {pairs[-1][1]}"
         if name == "neg":
             (s, x), = pairs
-            return f"-{s}", f"-{_paren(x)}"
+            return f"-{s}", f"-{x}"
         if len(pairs) == 2 and name in _SYMBOLS:
             (s0, x0), (s1, x1) = pairs
-            return f"{s0} {name} {s1}", f"{_paren(x0)} {_SYMBOLS[name]} {_paren(x1)}"
+            return f"{s0} {name} {s1}", f"{x0} {_SYMBOLS[name]} {x1}"
         return (f"{name}({', '.join(s for s, _ in pairs)})",
                 f"{name}({', '.join(x for _, x in pairs)})")
 
     def _forward_steps(self):
         steps = []
-        for v in _postorder(self.root):
-            if v._op is None:
-                continue
+        for v in self._forward_order:
             s, x = self._formula(v)
             steps.append({"phase": "forward", "node": self._id(v), "value": v.data,
-                          "text": f"{self.name(v)} = {s} = {x} = {fmt(v.data)}"})
+                          "text": f"{self.name(v)} = {s} = {x} = {self._fmt(v.data)}"})
         return steps
 
-    # -- backward ---------------------------------------------------------------------------
+    def _product_texts(self, total, head, local_name, up_name, local, up, product, before, after):
+        """The full text of one product step, and the quiz's question (numbers hidden)."""
+        f = self._fmt
+        acc = f(after) if before is None else f"{f(before)} + {_paren(f(product))} = {f(after)}"
+        text = (f"{head} += {local_name} × {up_name} = {_paren(f(local))} × {_paren(f(up))} = "
+                f"{f(product)} → {total} = {acc}")
+        ask = f"{head} += {local_name} × {up_name} = ? × {_paren(f(up))} = ?"
+        return text, ask
+
+    # -- reverse mode -----------------------------------------------------------------------
     def _backward_steps(self):
         root, grads = self.root, self.grads
-        L = self.name(root)
+        L = _atom(self.name(root))
         grads[root] = 1.0
         steps = [{"phase": "backward", "node": self._id(root), "grad": 1.0,
                   "text": f"∂{L}/∂{L} = 1"}]
-        seen = {root: 1}  # how many contributions each node's grad holds so far
-        for p in reversed(_postorder(root)):
-            if p._op is None:
-                continue
-            g, pn = grads[p], self.name(p)
+        for p in self._forward_order[::-1]:
+            g, pn = grads[p], _atom(self.name(p))
             # The local factor is ∂p/∂c; at the root that would read ∂L/∂c, the very total
             # being accumulated, so there the local factor names the root's formula instead.
             local_of = f"∂({self._formula(p)[0]})/∂" if p is root else f"∂{pn}/∂"
@@ -148,181 +239,155 @@ class Stepper:
                 before = grads.get(c)
                 total = product if before is None else before + product
                 grads[c] = total
-                seen[c] = seen.get(c, 0) + 1
-                cn = self.name(c)
-                acc = fmt(total) if before is None else f"{fmt(before)} + {_paren(fmt(product))} = {fmt(total)}"
+                cn = _atom(self.name(c))
+                head = f"∂{L}/∂{cn}"
+                self._local_names[f"{self._id(p)}in{j}"] = local_of + cn
+                text, ask = self._product_texts(head, head, local_of + cn, f"∂{L}/∂{pn}",
+                                                local, g, product, before, total)
                 steps.append({
                     "phase": "backward", "node": self._id(c), "parent": self._id(p),
                     "edge": f"{self._id(p)}in{j}", "local": local, "upstream": g,
-                    "product": product, "grad": total,
-                    "text": f"∂{L}/∂{cn} += {local_of}{cn} × ∂{L}/∂{pn} = {_paren(fmt(local))} × "
-                            f"{_paren(fmt(g))} = {fmt(product)} → ∂{L}/∂{cn} = {acc}"})
+                    "product": product, "grad": total, "text": text, "ask": ask})
         return steps
 
+    # -- forward mode -----------------------------------------------------------------------
+    def _tangent_steps(self):
+        x, tangents = self.wrt, self.tangents
+        X = _atom(self.name(x))
+        tangents[x] = 1.0
+        steps = [{"phase": "tangent", "node": self._id(x), "tangent": 1.0,
+                  "text": f"d{X}/d{X} = 1"}]
+        for v in self._forward_order:
+            if v is x:
+                continue
+            vn = _atom(self.name(v))
+            local_of = f"∂({self._formula(v)[0]})/∂" if v is self.root else f"∂{vn}/∂"
+            for j, (c, local) in enumerate(zip(v.children, v.local_grads)):
+                if c not in tangents:  # c does not depend on x: its tangent is 0
+                    continue
+                up = tangents[c]
+                product = local * up
+                before = tangents.get(v)
+                total = product if before is None else before + product
+                tangents[v] = total
+                cn = _atom(self.name(c))
+                head = f"d{vn}/d{X}"
+                self._local_names[f"{self._id(v)}in{j}"] = local_of + cn
+                text, ask = self._product_texts(head, head, local_of + cn, f"d{cn}/d{X}",
+                                                local, up, product, before, total)
+                steps.append({
+                    "phase": "tangent", "node": self._id(v), "child": self._id(c),
+                    "edge": f"{self._id(v)}in{j}", "local": local, "upstream": up,
+                    "product": product, "tangent": total, "text": text, "ask": ask})
+        return steps
+
+    # -- text -------------------------------------------------------------------------------
+    def _shown_text(self, step):
+        return step["ask"] if self.quiz and "ask" in step else step["text"]
+
     def __str__(self):
-        return "\n".join(s["text"] for s in self.steps)
+        return "\n".join(self._shown_text(s) for s in self.steps)
 
     def __repr__(self):
         return f"<Stepper: {len(self._order)} values, {len(self.steps)} steps>"
 
     # -- HTML -------------------------------------------------------------------------------
+    def _cell_name(self):
+        """The second number in each box: the gradient, or in forward mode the tangent."""
+        return "grad" if self.mode == "reverse" else f"d/d{_atom(self.name(self.wrt))}"
+
+    def _final(self, v):
+        """The derivative number a box shows once every step has run."""
+        table = self.grads if self.mode == "reverse" else self.tangents
+        return self._fmt(table.get(v, 0.0))
+
     def _svg(self):
-        """The graph once, as SVG, with every box sized to fit all numbers it will show."""
-        g = new_graph(self.rankdir)
-        shown = {}  # node id -> every grad text its box will show
+        """The graph once, as SVG, every box sized to fit all numbers it will show, and showing
+        the end state (in a quiz, the derivatives as "?")."""
+        g, f, cell = new_graph(self.rankdir), self._fmt, self._cell_name()
+        shown = {}  # node id -> every derivative text its box will show
         for s in self.steps:
-            if "grad" in s:
-                shown.setdefault(s["node"], []).append(fmt(s["grad"]))
+            key = "grad" if "grad" in s else "tangent" if "tangent" in s else None
+            if key:
+                shown.setdefault(s["node"], []).append(f(s[key]))
         for i, v in enumerate(self._order):
-            texts = [fmt(v.data), "0", "?"] + shown.get(f"v{i}", [])
-            width = round(8 + 6.2 * (5 + max(map(len, texts))))
-            add_value(g, f"v{i}", v, self.name(v), fmt(self.grads.get(v, 0.0)), width=width)
+            texts = [f(v.data), "0", "?"] + shown.get(f"n{i}", [])
+            width = round(8 + 6.2 * (len(cell) + 2 + max(map(len, texts))))
+            add_value(g, f"n{i}", v, self.name(v), "?" if self.quiz else self._final(v), width=width)
         for i, v in enumerate(self._order):
-            for j, c in enumerate(v.children):
-                g.edge(self._id(c), f"v{i}op", id=f"v{i}in{j}")
+            kids = v.children
+            ordered = v.op in _ORDERED and len(kids) == 2
+            for j, c in enumerate(kids):
+                # Which operand is which: the first enters the op from above (or the left), the
+                # second from below (or the right), each numbered where it arrives: 1 - 2.
+                side = (("n", "s") if self.rankdir in ("LR", "RL") else ("w", "e"))[j] if ordered else None
+                g.edge(self._id(c), f"n{i}op", id=f"n{i}in{j}", headport=side,
+                       headlabel=str(j + 1) if ordered else None, labeldistance="1.3",
+                       labelangle="-50" if j else "50")
         svg = g.pipe(format="svg").decode("utf-8")
-        return svg[svg.index("<svg"):]
+        svg = svg[svg.index("<svg"):]
+        if self.mode == "forward":  # add_value wrote "grad …"; this box holds a tangent
+            svg = re.sub(r">grad (?=[-\d?ni])", f">{html.escape(cell)} ", svg)
+        return svg
 
     def _payload(self):
         """What the page's script needs: per node its id and starting texts, per step what to
-        highlight and which box text to change. Numbers are formatted here, once."""
-        nodes = [{"id": f"v{i}", "data": fmt(v.data) if v._op is None else "?"}
+        highlight, which box text to change, and in a quiz the numbers to check against."""
+        f = self._fmt
+        nodes = [{"id": f"n{i}", "data": f(v.data) if v.is_leaf else "?"}
                  for i, v in enumerate(self._order)]
         steps = []
         for s in self.steps:
             node = s["node"]
+            i = int(node[1:])
             if s["phase"] == "forward":
-                i = int(node[1:])
                 v = self._order[i]
                 edges = [f"{node}in{j}" for j in range(len(v.children))] + [f"{node}out"]
-                steps.append({"cur": node, "also": [node + "op"], "edges": edges,
-                              "src": [self._id(c) for c in v.children],
-                              "set": ["data", i, fmt(s["value"])], "text": s["text"]})
-            elif "parent" in s:
-                steps.append({"cur": node, "also": [s["parent"], s["parent"] + "op"],
-                              "edges": [s["edge"]], "src": [],
-                              "set": ["grad", int(node[1:]), fmt(s["grad"])], "text": s["text"]})
+                step = {"cur": node, "also": [node + "op"], "edges": edges,
+                        "src": [self._id(c) for c in v.children], "set": ["data", i, f(s["value"])]}
             else:
-                steps.append({"cur": node, "also": [], "edges": [], "src": [],
-                              "set": ["grad", int(node[1:]), fmt(s["grad"])], "text": s["text"]})
-        return {"nodes": nodes, "steps": steps}
+                total = s["grad"] if "grad" in s else s["tangent"]
+                came_from = s.get("parent") or s.get("child")
+                step = {"cur": node, "also": [came_from, came_from + "op"] if came_from else [],
+                        "edges": [s["edge"]] if "edge" in s else [], "src": [],
+                        "set": ["grad", i, f(total)]}
+                if self.quiz and "ask" in s:
+                    step["quiz"] = {"local": s["local"], "product": s["product"],
+                                    "name": self._local_names[s["edge"]], "up": f(s["upstream"]),
+                                    "ask": s["ask"]}
+            step["text"] = s["text"]
+            steps.append(step)
+        return {"nodes": nodes, "steps": steps, "cell": self._cell_name(), "quiz": self.quiz,
+                "rtol": _QUIZ_RTOL}
 
     def _repr_html_(self):
-        """One self-contained fragment: inline SVG, data, style and script; loads nothing."""
+        """One self-contained fragment: picture, data, style and script; loads nothing."""
         # A fresh id per display: the same stepper shown twice on a page (or again after a
         # kernel restart, next to the old output) must not drive the other copy.
-        return self._html("cr" + secrets.token_hex(5))
+        return self._html("cr" + secrets.token_hex(5), standalone=False)
 
-    def _html(self, uid):
+    def _html(self, uid, standalone):
         svg = self._svg().replace(' id="', f' id="{uid}-')
         data = json.dumps(self._payload(), ensure_ascii=False).replace("</", "<\\/")
         n = len(self.steps)
-        return (_TEMPLATE.replace("UID", uid).replace("NSTEPS", str(n))
-                .replace("SVGDATA", svg).replace("JSONDATA", data))
+        steps = "".join(f"<li>{html.escape(self._shown_text(s))}</li>" for s in self.steps)
+        what = "gradient" if self.mode == "reverse" else "tangent"
+        values = dict(uid=uid, nsteps=str(n), what=what)
+        ui = _fill(_page_file("stepper_ui.html"), css=_fill(_page_file("stepper.css"), **values),
+                   **values)
+        script = _fill(_page_file("stepper.js"), standalone="true" if standalone else "false",
+                       **values)
+        return _fill(_page_file("stepper.html"), svg=_uri(svg), steps=steps,
+                     open=" open" if n <= 40 else "", ui=ui, data=data,
+                     script=script, name=html.escape(self.name(self.root)), **values)
 
     def save(self, path):
         """Write a standalone HTML page (no network needed to view it); returns `path`.
         The page holds one stepper, so its id comes from the steps: same graph, same file."""
         digest = hashlib.sha256("\n".join(map(str, self.steps)).encode()).hexdigest()[:10]
         page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                 f"<title>chainrule: stepping through {html.escape(self.name(self.root))}</title>"
-                "</head><body>\n" + self._html("cr" + digest) + "\n</body></html>\n")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(page)
+                "</head><body>\n" + self._html("cr" + digest, standalone=True) + "\n</body></html>\n")
+        write_atomic(path, page)
         return path
-
-
-# Everything is scoped under #UID, so several steppers on one page never touch each other.
-# Position p in 0..NSTEPS shows the state after the first p steps (0: nothing computed yet).
-_TEMPLATE = """<div id="UID" class="chainrule-stepper" tabindex="0" data-pos="0">
-<style>
-#UID{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;border:1px solid #ccd;border-radius:6px;padding:8px;outline:none;max-width:100%}
-#UID:focus{border-color:#4a78c2}
-#UID .cr-bar{display:flex;gap:6px;align-items:center;flex-wrap:wrap;margin-bottom:6px}
-#UID button{font:inherit;padding:2px 10px;cursor:pointer}
-#UID input[type=range]{flex:1;min-width:120px}
-#UID .cr-formula{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:15px;padding:6px 8px;background:#f6f8fa;border-radius:4px;min-height:1.4em;white-space:pre-wrap}
-#UID .cr-graph{overflow:auto;margin-top:6px}
-#UID .cr-graph svg{max-width:100%;height:auto}
-#UID g.cr-cur polygon,#UID g.cr-cur ellipse{stroke:#d62728;stroke-width:3px;fill:#fde2e2}
-#UID g.cr-also polygon,#UID g.cr-also ellipse{stroke:#1f77b4;stroke-width:2px;fill:#e3eefa}
-#UID g.cr-src polygon{stroke:#7f7f7f;stroke-width:2px}
-#UID g.cr-edge path{stroke:#d62728;stroke-width:3px}
-#UID g.cr-edge polygon{stroke:#d62728;fill:#d62728}
-</style>
-<div class="cr-bar">
-<button type="button" id="UID-prev" title="previous step (←)">◀ prev</button>
-<button type="button" id="UID-next" title="next step (→)">next ▶</button>
-<button type="button" id="UID-play">play</button>
-<input type="range" id="UID-slider" min="0" max="NSTEPS" value="0" aria-label="step">
-<span id="UID-pos">0 / NSTEPS</span>
-</div>
-<div class="cr-formula" id="UID-formula">Start: the leaves hold their inputs. Press next (or →) to run the forward pass.</div>
-<div class="cr-graph" id="UID-graph">SVGDATA</div>
-<script type="application/json" id="UID-data">JSONDATA</script>
-<script>
-(function () {
-  var uid = "UID", box = document.getElementById(uid);
-  if (!box || box.getAttribute("data-ready")) return;
-  box.setAttribute("data-ready", "1");
-  var D = JSON.parse(document.getElementById(uid + "-data").textContent);
-  var N = D.steps.length, pos = 0, timer = null;
-  var intro = document.getElementById(uid + "-formula").textContent;
-  function el(id) { return document.getElementById(uid + "-" + id); }
-  // The last two texts of a value box are its "data …" and "grad …" cells.
-  var cells = D.nodes.map(function (n) {
-    var t = el(n.id).getElementsByTagName("text");
-    return {data: t[t.length - 2], grad: t[t.length - 1]};
-  });
-  var marked = [];
-  function mark(ids, cls) {
-    ids.forEach(function (id) { var e = el(id); if (e) { e.classList.add(cls); marked.push([e, cls]); } });
-  }
-  function show(p) {
-    pos = Math.max(0, Math.min(N, p));
-    var data = D.nodes.map(function (n) { return n.data; });
-    var grad = D.nodes.map(function () { return "0"; });
-    for (var k = 0; k < pos; k++) {
-      var s = D.steps[k].set;
-      (s[0] === "data" ? data : grad)[s[1]] = s[2];
-    }
-    cells.forEach(function (c, i) {
-      c.data.textContent = "data " + data[i];
-      c.grad.textContent = "grad " + grad[i];
-    });
-    marked.forEach(function (m) { m[0].classList.remove(m[1]); });
-    marked = [];
-    var step = pos > 0 ? D.steps[pos - 1] : null;
-    if (step) {
-      mark([step.cur], "cr-cur"); mark(step.also, "cr-also");
-      mark(step.src, "cr-src"); mark(step.edges, "cr-edge");
-    }
-    el("formula").textContent = step ? step.text : intro;
-    el("slider").value = pos;
-    el("pos").textContent = pos + " / " + N;
-    el("prev").disabled = pos === 0;
-    el("next").disabled = pos === N;
-    box.setAttribute("data-pos", pos);
-    box.setAttribute("data-current", step ? step.cur : "");
-  }
-  function stop() { if (timer) { clearInterval(timer); timer = null; } el("play").textContent = "play"; }
-  function play() {
-    if (timer) { stop(); return; }
-    if (pos === N) show(0);
-    el("play").textContent = "pause";
-    timer = setInterval(function () { if (pos >= N) stop(); else show(pos + 1); }, 900);
-  }
-  el("prev").onclick = function () { stop(); show(pos - 1); };
-  el("next").onclick = function () { stop(); show(pos + 1); };
-  el("play").onclick = play;
-  el("slider").oninput = function () { stop(); show(parseInt(this.value, 10)); };
-  box.addEventListener("keydown", function (e) {
-    var k = e.key, to = k === "ArrowRight" ? pos + 1 : k === "ArrowLeft" ? pos - 1 :
-      k === "Home" ? 0 : k === "End" ? N : null;
-    if (to === null || e.target.tagName === "INPUT") return;
-    e.preventDefault(); e.stopPropagation(); stop(); show(to);
-  });
-  show(0);
-})();
-</script>
-</div>"""
