@@ -13,7 +13,11 @@ class DivisionByZero(DomainError, ZeroDivisionError):
 
 
 class Overflow(DomainError, OverflowError):
-    """A result too large for a float: `exp(1000)`, `10.0 ** 400`."""
+    """A number that cannot become a float at all: `Value(10**400)`, `x + 10**400`.
+
+    A result too large for a float is not an error but ±inf, as in IEEE arithmetic and
+    PyTorch (`exp(1000)`, `10.0 ** 400`); see `autograd.ops`.
+    """
 
 
 class GradcheckError(AssertionError):

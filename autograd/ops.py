@@ -9,6 +9,18 @@ accept a float or a Value.
 
 Conventions at kinks, as in PyTorch: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = slope,
 elu'(0) = alpha, and d/dx x**y at x = 0 for 0 < y < 1 is +inf.
+
+Numbers outside the floats follow one rule, IEEE's, as PyTorch does, in every op and in every
+derivative alike:
+- overflow gives ±inf, never an error: exp(1000), 10.0 ** 400, 1e200 * 1e200, 1e300 / 1e-300,
+  and a derivative such as d/dx x**-1.5 at x = 1e-200;
+- nan in gives nan out, kinks included: relu(nan), abs(nan) and log(nan) are nan (a NaN
+  feature makes the loss nan instead of training on), and a kink's derivative at nan is nan,
+  not one side of the kink; infinities go where IEEE sends them (log(inf) = inf, tanh(inf) = 1);
+- a domain error still raises, naming the op and the operand: log of a number ≤ 0, division
+  by zero (0 ** negative included), a negative base with a non-integer (or infinite) exponent;
+- `Overflow` is raised only for a number that cannot become a float at all: an int (or a
+  Fraction) too large, as in Value(10**400) or x + 10**400.
 """
 import math
 import sys
@@ -16,9 +28,10 @@ from functools import reduce
 from numbers import Real
 from operator import add, mul, neg, sub
 
-from .errors import DivisionByZero, DomainError, Overflow
+from .errors import DivisionByZero, DomainError
 
 _EXP_MAX = math.log(1.7976931348623157e308)  # largest x with a finite exp(x)
+_INF, _NAN = math.inf, math.nan
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -33,19 +46,22 @@ def exp(x):     return _exp(x) if _num(x) else x.exp()
 def log(x):     return _log(x) if _num(x) else x.log()
 def erf(x):     return math.erf(x) if _num(x) else x.erf()
 def sigmoid(x): return _sigmoid(x) if _num(x) else x.sigmoid()
-def expm1(x):   return math.expm1(x) if _num(x) else x.exp() - 1.0
+def expm1(x):   return _expm1(x) if _num(x) else x.exp() - 1.0
+def power(x, y): return _pow(x, y) if _num(x) and _num(y) else x ** y
 
 
 # Forward functions on floats. Domain checks live here, so every path (operators,
 # methods, the generic functions above) reports the same clear error.
 def _exp(x):
-    if x > _EXP_MAX:
-        raise Overflow(f"exp: overflow, operand {x!r} exceeds {_EXP_MAX:.6g}")
-    return math.exp(x)
+    return _INF if x > _EXP_MAX else math.exp(x)  # math.exp raises where IEEE gives inf
+
+
+def _expm1(x):
+    return _INF if x > _EXP_MAX else math.expm1(x)
 
 
 def _log(x):
-    if not x > 0:
+    if x <= 0:  # nan passes and comes out nan
         raise DomainError(f"log: operand must be > 0, got {x!r}")
     return math.log(x)
 
@@ -75,12 +91,12 @@ def _div(x, y):
 def _pow(x, y):
     if x == 0 and y < 0:
         raise DivisionByZero(f"**: zero base {x!r} with negative exponent {y!r}")
-    if x < 0 and not float(y).is_integer():  # also inf and nan, which floor() cannot take
+    if x < 0 and not float(y).is_integer() and y == y:  # inf too; a nan exponent gives nan
         raise DomainError(f"**: negative base {x!r} with non-integer exponent {y!r}")
     try:
         return math.pow(x, y)
-    except OverflowError:
-        raise Overflow(f"**: overflow, base {x!r} exponent {y!r}") from None
+    except OverflowError:  # IEEE: ±inf, negative only for a negative base and an odd power
+        return -_INF if x < 0 and y % 2 == 1 else _INF
 
 
 def _number(t):
@@ -96,7 +112,7 @@ def _dpow_dx(x, y, out):
         return 0.0
     if xd == 0 and yd < 1:
         return math.inf  # a vertical tangent, as sqrt at 0
-    return y * x ** (y - 1)
+    return y * power(x, y - 1)
 
 
 def _dpow_dy(x, y, out):
@@ -136,13 +152,13 @@ class Op:
 #                                            operands and `out` (the op's result)
 UNARY = {
     "neg":        (neg,                      -1.0),
-    "abs":        (abs,                      lambda x, out: 1.0 if x > 0 else -1.0 if x < 0 else 0.0),
+    "abs":        (abs,                      lambda x, out: 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else _NAN),
     "exp":        (_exp,                     lambda x, out: out),
     "log":        (_log,                     lambda x, out: 1.0 / x),
     "tanh":       (math.tanh,                lambda x, out: 1.0 - out * out),
     "sigmoid":    (_sigmoid,                 lambda x, out: out * (1.0 - out)),
-    "relu":       (lambda x: x if x > 0 else 0.0,
-                                             lambda x, out: 1.0 if x > 0 else 0.0),
+    "relu":       (lambda x: 0.0 if x <= 0 else x,
+                                             lambda x, out: 0.0 if x <= 0 else 1.0 if x > 0 else _NAN),
     "softplus":   (_softplus,                lambda x, out: sigmoid(x)),
     "erf":        (math.erf,                 lambda x, out: _TWO_OVER_SQRT_PI * exp(-x * x)),
     "gelu":       (_gelu,                    lambda x, out: 0.5 * (1.0 + erf(x * _SQRT_HALF))
@@ -155,9 +171,9 @@ BINARY = {
     "/":          (_div,                     lambda x, y, out: 1.0 / y, lambda x, y, out: -out / y),
     "**":         (_pow,                     _dpow_dx,                  _dpow_dy),
     "leaky_relu": (lambda x, s: x if x > 0 else s * x,
-                                             lambda x, s, out: 1.0 if x > 0 else s,
+                                             lambda x, s, out: 1.0 if x > 0 else s if x <= 0 else _NAN,
                                                                         lambda x, s, out: 0.0 if x > 0 else x),
-    "elu":        (lambda x, a: x if x > 0 else a * math.expm1(x),
+    "elu":        (lambda x, a: x if x > 0 else a * _expm1(x),
                                              lambda x, a, out: 1.0 if x > 0 else out + a,
                                                                         lambda x, a, out: 0.0 if x > 0 else expm1(x)),
 }

@@ -61,7 +61,17 @@ def _real(x, what):
     try:
         return float(x)
     except OverflowError:
-        raise Overflow(f"{what}: an int of {x.bit_length()} bits is too large for a float") from None
+        size = f"an int of {x.bit_length()} bits" if isinstance(x, int) else \
+            f"a {t.__name__} of about 10**{_digits(x)}"
+        raise Overflow(f"{what}: {size} is too large for a float") from None
+
+
+def _digits(x):
+    # the order of magnitude of a number too large for a float, without printing its digits
+    try:
+        return len(str(abs(int(x)))) - 1
+    except (TypeError, ValueError, OverflowError):
+        return "?"
 
 
 def _real_or_value(x, what):
@@ -124,6 +134,9 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}, label={self.label!r})"
 
     def __float__(self):
+        """`self.data`, leaving the graph: what is computed from the float records nothing,
+        so `math.tanh(x) * x` keeps only the multiply's gradient and loses the tanh's.
+        Use `x.tanh()` (or `autograd.ops`' generic functions) to stay differentiable."""
         return self.data
 
     # -- arithmetic -----------------------------------------------------------------------
@@ -236,14 +249,21 @@ def _binary(op, x, y):
                 dx, dy = op.partials
                 v._op, v._a, v._da, v._b, v._db = op, x, dx(xd, yd, out), y, dy(xd, yd, out)
             return v
-        if type(y) is not float and (type(y) is bool or not isinstance(y, Real)):
+        if type(y) is float:
+            yd = y
+        elif type(y) is bool or not isinstance(y, Real):
             return NotImplemented
-        yd = float(y)
+        else:
+            yd = _real(y, f"{op.name} operand")
         child, side, d = x, 1, op.partials[0]    # `x * 3`: one child, the 3 kept in _db
     else:
-        if type(x) is not float and (type(x) is bool or not isinstance(x, Real)):
+        if type(x) is float:
+            xd = x
+        elif type(x) is bool or not isinstance(x, Real):
             return NotImplemented
-        xd, yd = float(x), y.data
+        else:
+            xd = _real(x, f"{op.name} operand")
+        yd = y.data
         child, side, d = y, 0, op.partials[1]    # `3 - y`
     out = op.forward(xd, yd)
     v = _new(Value)

@@ -1,6 +1,7 @@
 """define_op: custom primitives behave like built-ins."""
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
@@ -111,3 +112,57 @@ def test_custom_op_uses_generic_log():
     plog = define_op("plog", lambda x, p: x ** p, lambda x, p, out: p * out / x,
                      lambda x, p, out: out * log(x))
     assert gradgradcheck(plog, [1.7, 0.6])
+
+
+@pytest.mark.parametrize("partials, words", [
+    ((lambda x: 1.0,), ["'bad'", "partial 0 (∂out/∂x)", "2 argument(s) (x, out)"]),
+    ((lambda x, y, out: 1.0,), ["'bad'", "partial 0", "(x, out)"]),
+    ((lambda x, out: 1.0, lambda x, out: 1.0), ["'bad'", "forward", "2 argument(s) (x, y)"]),
+    ((lambda a, b, c, out: 1.0, lambda a, b, c, out: 1.0, lambda a, b, out: 1.0),
+     ["'bad'", "partial 2 (∂out/∂x2)", "(x0, x1, x2, out)"]),
+])
+def test_partials_of_the_wrong_arity_are_refused_at_definition(partials, words):
+    forward = (lambda x: x) if len(partials) != 3 else (lambda a, b, c: a)
+    with pytest.raises(TypeError) as info:
+        define_op("bad", forward, *partials)
+    for w in words:
+        assert w in str(info.value), (w, str(info.value))
+
+
+def test_signatures_taking_any_arguments_and_builtins_are_accepted():
+    op = define_op("star", lambda *xs: xs[0] * 2, lambda *args: 2.0)
+    assert op(Value(1.0)).data == 2.0
+    assert define_op("h", math.hypot, lambda x, y, out: x / out, lambda x, y, out: y / out)
+
+
+class NotAFloat:
+    """Converts to float like a one-element array does."""
+    def __float__(self):
+        return 2.0
+
+
+@pytest.mark.parametrize("result", [Value(2.0), NotAFloat(), np.array(2.0), "2.0", None, True, [2.0]])
+def test_a_partial_must_return_a_number_and_is_checked_when_first_used(result):
+    op = define_op("twice", lambda x: 2 * x, lambda x, out: result)
+    x = Value(1.0)
+    with pytest.raises(TypeError, match=rf"twice: partial 0 \(∂out/∂x\) must return a real number, "
+                                        rf"got {type(result).__name__}"):
+        op(x)
+    assert x.grad == 0.0
+
+
+def test_a_forward_must_return_a_number():
+    op = define_op("vforward", lambda x: Value(x), lambda x, out: 1.0)
+    with pytest.raises(TypeError, match="vforward: forward must return a real number, got Value"):
+        op(Value(1.0))
+
+
+def test_partials_may_return_ints_and_values_under_create_graph():
+    sq = define_op("sq", lambda x: x * x, lambda x, out: 2 * x)
+    x = Value(3)
+    d, = grad(sq(x), [x], create_graph=True)
+    assert d.data == 6.0 and isinstance(d, Value)
+    const = define_op("lin", lambda x: 3 * x, lambda x, out: 3)   # an int partial
+    y = const(x)
+    y.backward()
+    assert x.grad == 3.0 and type(x.grad) is float

@@ -1,5 +1,6 @@
 """Domain errors name the op and the operand; stable ops stay finite at extreme inputs."""
 import math
+from fractions import Fraction
 
 import pytest
 
@@ -16,10 +17,12 @@ from autograd import ops
     (lambda: Value(-8) ** 0.5, DomainError, (ValueError,), ("**", "-8.0", "0.5")),
     (lambda: Value(-8.0) ** Value(1 / 3), DomainError, (ValueError,), ("**", "-8.0")),
     (lambda: Value(0) ** -1, DivisionByZero, (ZeroDivisionError,), ("**", "0.0", "-1")),
-    (lambda: Value(1000.0).exp(), Overflow, (OverflowError, ArithmeticError), ("exp", "1000.0")),
-    (lambda: Value(10.0) ** 400, Overflow, (OverflowError,), ("**", "10.0", "400")),
+    (lambda: Value(10**400), Overflow, (OverflowError, ArithmeticError), ("Value data", "1329 bits")),
+    (lambda: Value(1.0) + 10**400, Overflow, (OverflowError,), ("+ operand", "1329 bits")),
+    (lambda: 10**400 - Value(1.0), Overflow, (OverflowError,), ("- operand", "1329 bits")),
+    (lambda: Value(Fraction(10**400)), Overflow, (OverflowError,), ("Fraction", "10**400")),
+    (lambda: Value(2.0) ** Fraction(-10**400, 3), Overflow, (OverflowError,), ("** operand", "Fraction")),
     (lambda: ops.log(-2.0), DomainError, (ValueError,), ("log", "-2.0")),
-    (lambda: ops.exp(1e4), Overflow, (OverflowError,), ("exp", "10000.0")),
 ])
 def test_domain_errors_name_op_and_operand(make, exc, bases, words):
     with pytest.raises(exc) as info:
@@ -83,10 +86,9 @@ def test_activation_parameters_must_be_real(bad):
         Value(-1.0).elu(bad)
 
 
-@pytest.mark.parametrize("y", [math.inf, math.nan])
-def test_negative_base_with_infinite_or_nan_exponent(y):
+def test_negative_base_with_infinite_exponent():
     with pytest.raises(DomainError, match=r"\*\*: negative base -2.0 with non-integer exponent"):
-        Value(-2.0) ** y
+        Value(-2.0) ** math.inf
 
 
 def test_int_too_large_for_a_float():

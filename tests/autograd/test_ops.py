@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 from autograd import Value, gradcheck, gradgradcheck, grad, linear
 from autograd import ops
-from autograd.testing import BINARY_OPS, UNARY_OPS, apply, inputs_for, integer_powers
+from autograd.testing import BINARY_OPS, KINKS, UNARY_OPS, apply, inputs_for, integer_powers
 
 ALL_OPS = UNARY_OPS + BINARY_OPS
 
@@ -275,3 +275,132 @@ def test_linear_layer_gradients(case):
     unfused = sum(sum((w * x for w, x in zip(ws, xv)), b).tanh() for ws, b in zip(Wv, bv))
     assert [g.data for g in by_engine] == pytest.approx([g.data for g in grad(unfused, leaves)],
                                                         rel=1e-12, abs=1e-12)
+
+
+# -- numbers outside the floats: one IEEE rule for every op and every derivative -----------
+
+def same(ours, theirs, rel=1e-12):
+    """Equal as IEEE numbers: nan matches nan, ±inf matches only itself."""
+    if math.isnan(theirs) or math.isinf(theirs):
+        return (math.isnan(ours) and math.isnan(theirs)) or ours == theirs
+    return ours == pytest.approx(theirs, rel=rel, abs=1e-300)
+
+
+def _is_domain_error(op, x, y):
+    return ((op == "/" and y == 0) or
+            (op == "**" and ((x == 0 and y < 0) or (x < 0 and not float(y).is_integer()))))
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
+@given(x=st.floats(), y=st.floats())
+def test_binary_ops_and_their_derivatives_follow_ieee_as_pytorch(op, x, y):
+    import torch
+    a, b = Value(x), Value(y)
+    try:
+        out = apply(op, a, b)
+    except ArithmeticError:
+        assert _is_domain_error(op, x, y) and not math.isnan(x) and not math.isnan(y)
+        return
+    assert not _is_domain_error(op, x, y) or math.isnan(x) or math.isnan(y)
+    out.backward()
+    ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, y))
+    t = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "**": torch.pow}[op](ta, tb)
+    t.backward()
+    assert same(out.data, t.item()), (out.data, t.item())
+    assert same(a.grad, ta.grad.item()), ("d/dx", a.grad, ta.grad.item())
+    if not (op == "**" and x < 0):  # d/dy x**y is undefined for x < 0: we say nan
+        assert same(b.grad, tb.grad.item()), ("d/dy", b.grad, tb.grad.item())
+
+
+def _torch_unary(name):
+    import torch
+    F = torch.nn.functional
+    return {"neg": torch.neg, "abs": torch.abs, "exp": torch.exp, "log": torch.log,
+            "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
+            "softplus": lambda t: torch.logaddexp(t, torch.zeros_like(t)),
+            "erf": torch.erf, "gelu": F.gelu}[name]
+
+
+@pytest.mark.parametrize("name", list(ops.UNARY))
+@given(x=st.floats(allow_nan=False))
+def test_unary_ops_and_their_derivatives_follow_ieee_as_pytorch(name, x):
+    import torch
+    v = Value(x)
+    if name == "log" and x <= 0:
+        with pytest.raises(ArithmeticError, match="log"):
+            v.log()
+        return
+    out = apply(name, v)
+    out.backward()
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    tout = _torch_unary(name)(t)
+    tout.backward()
+    assert same(out.data, tout.item(), rel=1e-9), (out.data, tout.item())
+    assert same(v.grad, t.grad.item(), rel=1e-9), ("derivative", v.grad, t.grad.item())
+
+
+@pytest.mark.parametrize("op", UNARY_OPS + BINARY_OPS)
+@given(other=st.floats(-3.0, 3.0), side=st.sampled_from([0, 1]))
+def test_nan_in_gives_nan_out(op, other, side):
+    """A nan operand makes the result nan; a kink's derivative there is nan too (neither
+    side of the kink), while a derivative that does not read the operand (d(-x)/dx, d(x*y)/dx)
+    keeps its value."""
+    v = Value(math.nan)
+    if op in BINARY_OPS:
+        operands = (v, Value(other)) if side == 0 else (Value(other), v)
+    elif op in ("leaky_relu", "elu"):
+        operands = (v, 0.1)
+    else:
+        operands = (v,)
+    if op == "/" and side == 0 and other == 0:
+        with pytest.raises(ArithmeticError, match="division by zero"):
+            apply(op, *operands)
+        return
+    out = apply(op, *operands)
+    if op == "**" and side == 0 and other == 0:
+        assert out.data == 1.0  # x ** 0 == 1 for every x, nan included (IEEE)
+        return
+    assert math.isnan(out.data), out.data
+    if op in KINKS:
+        out.backward()
+        assert math.isnan(v.grad), (op, v.grad)
+
+@pytest.mark.parametrize("make, want", [
+    (lambda: Value(1000.0).exp(), math.inf),
+    (lambda: Value(10.0) ** 400, math.inf),
+    (lambda: Value(-10.0) ** 401, -math.inf),
+    (lambda: Value(-10.0) ** 400.0, math.inf),
+    (lambda: 10.0 ** Value(400), math.inf),
+    (lambda: Value(1e200) * 1e200, math.inf),
+    (lambda: Value(-1e200) * Value(1e200), -math.inf),
+    (lambda: Value(1e300) / 1e-300, math.inf),
+    (lambda: Value(1.7e308) + 1.7e308, math.inf),
+    (lambda: Value(-1000.0).elu(1e308) * 10, -math.inf),
+    (lambda: Value(math.inf).log(), math.inf),
+    (lambda: Value(math.inf).tanh(), 1.0),
+])
+def test_overflow_gives_infinity_in_every_op(make, want):
+    assert make().data == want
+
+
+@pytest.mark.parametrize("make, x, want", [
+    (lambda x: x ** -1.5, 1e-200, -math.inf),      # -1.5 x^-2.5 overflows
+    (lambda x: x.exp(), 1000.0, math.inf),
+    (lambda x: 2.0 ** x, 1100.0, math.inf),        # 2^x ln 2
+    (lambda x: x ** 3, 1e200, math.inf),
+    (lambda x: x.log(), 5e-324, math.inf),
+    (lambda x: 1.0 / x, 1e-200, -math.inf),
+])
+def test_derivatives_follow_the_same_rule(make, x, want):
+    v = Value(x)
+    make(v).backward()
+    assert v.grad == want
+    d, = grad(make(v), [v], create_graph=True)  # the same formula on Values
+    assert d.data == want
+
+
+def test_relu_of_nan_is_nan_so_a_nan_feature_makes_the_loss_nan():
+    w, b = Value(0.5), Value(0.1)
+    loss = ((w * math.nan + b).relu() - 1.0) ** 2
+    loss.backward()
+    assert math.isnan(loss.data) and math.isnan(w.grad)

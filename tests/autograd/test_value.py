@@ -160,3 +160,12 @@ def test_leaky_relu_and_elu_defaults_match_pytorch():
     x = Value(-1.0)
     g, = grad(x.leaky_relu(0.2), [x])
     assert g.data == 0.2
+
+
+def test_float_leaves_the_graph_as_its_docstring_says():
+    import math
+    x = Value(0.5)
+    y = math.tanh(x) * x        # float(x) is taken: the tanh records nothing
+    y.backward()
+    assert x.grad == math.tanh(0.5)
+    assert "leaving the graph" in Value.__float__.__doc__
