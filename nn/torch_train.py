@@ -1,0 +1,295 @@
+"""`python -m nn train ... --backend torch [--workers N]`: the same training run, in PyTorch.
+
+    >>> import argparse                                       # doctest: +SKIP
+    >>> from nn.cli import build_parser
+    >>> args = build_parser().parse_args(["train", "--dataset", "digits", "--epochs", "2"])
+    >>> args.backend, args.workers = "torch", 2
+    >>> train_torch(args)                                     # prints the epoch lines
+    0
+
+The recipe is `nn.train.fit`'s, step for step: the same model (`MLP(...)` with the same
+seed, turned into float64 torch layers by `nn.to_torch`), the same data split, the same
+shuffled minibatches (`nn.data.minibatches` with one `random.Random(seed)` for the run),
+the mean of the batch's per-sample losses (cross-entropy, or binary cross-entropy on a
+single logit), torch.optim's SGD (momentum, weight decay) or Adam, whose update rules
+`nn.optim` follows, and the linear learning-rate decay set before each step. Only the
+arithmetic is batched. Train accuracy counts the training forward passes' predictions, test
+accuracy is measured after each epoch; the summary lines are `fit`'s.
+
+With `workers > 1` this module starts N processes itself (torch.multiprocessing, spawn),
+joined by `torch.distributed` (gloo, MASTER_ADDR=127.0.0.1, a free port) and wraps the
+network in DistributedDataParallel. Each minibatch of the recipe is split between the
+processes (process r takes samples r, r+N, ...), each divides its summed loss by
+batch size / N, and DDP's averaging of the gradients then gives exactly the batch mean: N
+workers train the same model as one, only faster (with batch size 1, all but one process idle).
+At the end every process sends a SHA-256 of its weights; they must all be equal, or the run
+fails. Rank 0 turns the network back into an MLP (`nn.from_torch`) and the parent saves it
+with `model.save`, a file `MLP.load` reads.
+
+Nothing waits forever: collectives time out after `COLLECTIVE_TIMEOUT` seconds, a process
+that fails or dies makes the parent stop the others, and Ctrl-C stops them all.
+"""
+import datetime
+import hashlib
+import os
+import random
+import socket
+import time
+
+from autograd.torch_extra import require_torch
+
+from .mlp import MLP
+
+COLLECTIVE_TIMEOUT = 120     # seconds a process waits for the others at any collective
+STOP_GRACE = 5               # seconds a stopped process gets before it is killed
+MAX_WORKERS = 64
+_TENSOR_LIMIT = 10_000_000   # floats: a dataset below this is converted to one tensor up front
+
+
+def train_torch(args):
+    """Run `nn train` with PyTorch; `args` is the parsed `nn train` namespace plus
+    `backend` ("torch") and `workers` (a positive int). Prints like the scalar backend and
+    returns the exit status (0)."""
+    require_torch("--backend torch")
+    from .cli import DEFAULTS
+    workers = getattr(args, "workers", 1)
+    if type(workers) is not int or not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(f"--workers must be an int from 1 to {MAX_WORKERS}, got {workers!r}")
+    if getattr(args, "live", None):
+        raise ValueError("--live shows the scalar backend's training; it is not available "
+                         "with --backend torch")
+    for key, value in DEFAULTS[args.dataset].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    start = time.perf_counter()
+    result = run(args, workers)
+    print(f"trained in {time.perf_counter() - start:.1f}s", flush=True)
+    if args.save:
+        result["model"].save(args.save)
+        print(f"saved model to {args.save}", flush=True)
+    print(f"test accuracy: {result['history'][-1]['test_accuracy']:.4f}", flush=True)
+    return 0
+
+
+def run(args, workers=1):
+    """Train as `train_torch` does (defaults already filled in) and return a dict: the
+    trained `model` (an MLP), the `history` (one dict per epoch, as `fit` returns) and the
+    `checksums` of the weights each process ended with."""
+    if workers == 1:
+        return _train(0, 1, args)
+    torch = require_torch("--workers")
+    mp = torch.multiprocessing
+    port = _free_port()
+    queue = mp.get_context("spawn").SimpleQueue()
+    context = mp.start_processes(_worker, args=(workers, port, args, queue), nprocs=workers,
+                                 join=False, start_method="spawn")
+    result = None
+    try:
+        # join() raises as soon as one process fails, after stopping the others; the result
+        # is read while waiting, so a large one cannot block its sender.
+        while True:
+            if result is None and not queue.empty():
+                result = queue.get()
+            if context.join(timeout=0.5):
+                break
+        if result is None and not queue.empty():
+            result = queue.get()
+    except BaseException:
+        _stop(context.processes)
+        raise
+    if result is None:
+        raise RuntimeError("torch training: the workers exited without a result")
+    config, state = result.pop("config"), result.pop("state")
+    model = MLP(**config)
+    model.load_state_dict(state)
+    result["model"] = model
+    return result
+
+
+def _stop(processes):
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    for p in processes:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(STOP_GRACE)
+
+
+def _free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _worker(rank, world, port, args, queue):
+    result = _train(rank, world, args, port)
+    if rank == 0:
+        model = result.pop("model")
+        queue.put({**result, "config": model.config(), "state": model.state_dict()})
+
+
+def _data(args):
+    from .cli import _dataset
+    Xtr, ytr, Xte, yte, n_out = _dataset(args)
+    if args.limit is not None:
+        Xtr, ytr = Xtr[:args.limit], ytr[:args.limit]
+    if args.test_limit is not None:
+        Xte, yte = Xte[:args.test_limit], yte[:args.test_limit]
+    if not len(Xtr):
+        raise ValueError("torch training: the training split is empty")
+    return Xtr, ytr, Xte, yte, n_out
+
+
+class _Rows:
+    """Samples as float64 tensors: all at once for a small dataset, else row by row when
+    asked (Fashion-MNIST as one float64 tensor would be 376 MB per process)."""
+
+    def __init__(self, torch, X):
+        self.torch, self.X = torch, X
+        self.whole = None
+        if len(X) * len(X[0]) <= _TENSOR_LIMIT:
+            self.whole = torch.tensor(X if isinstance(X, list) else list(X), dtype=torch.float64)
+
+    def __call__(self, idx):
+        if self.whole is not None:
+            return self.whole[idx]
+        return self.torch.tensor([self.X[i] for i in idx], dtype=self.torch.float64).reshape(
+            len(idx), len(self.X[0]))
+
+
+def _train(rank, world, args, port=None):
+    torch = require_torch("--backend torch")
+    import torch.nn.functional as F
+
+    from .data import minibatches
+    from .torch_bridge import from_torch, to_torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+    Xtr, ytr, Xte, yte, n_out = _data(args)
+    nin = len(Xtr[0])
+    model = MLP(nin, args.layers + [n_out], activation=args.activation, init=args.init,
+                seed=args.seed, fused=not getattr(args, "unfused", False))
+    net = to_torch(model)
+    distributed = world > 1
+    if distributed:
+        import torch.distributed as dist
+        os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
+        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+                                world_size=world,
+                                timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT))
+    try:
+        trained = torch.nn.parallel.DistributedDataParallel(net) if distributed else net
+        history = _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out,
+                          minibatches)
+        checksum = _checksum(net)
+        checksums = [checksum]
+        if distributed:
+            checksums = [None] * world
+            dist.all_gather_object(checksums, checksum)
+        if len(set(checksums)) != 1:
+            raise RuntimeError("torch training: the processes ended with different weights: "
+                               + ", ".join(f"rank {r} {c[:12]}" for r, c in enumerate(checksums)))
+    finally:
+        if distributed:
+            dist.destroy_process_group()
+    trained_model = from_torch(net, init=args.init, fused=not getattr(args, "unfused", False))
+    return {"model": trained_model, "history": history, "checksums": checksums}
+
+
+def _checksum(net):
+    h = hashlib.sha256()
+    for name, p in net.state_dict().items():
+        h.update(name.encode())
+        h.update(p.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out, minibatches):
+    from tqdm.auto import tqdm
+    params = list(net.parameters())
+    if args.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=args.lr, momentum=args.momentum,
+                              weight_decay=args.weight_decay)
+    elif args.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=args.lr, weight_decay=args.weight_decay)
+    else:
+        raise ValueError(f"unknown optimizer {args.optimizer!r}; choose 'sgd' or 'adam'")
+    if args.lr_decay not in (None, "none", "linear"):
+        raise ValueError(f"lr_decay must be 'none' or 'linear', got {args.lr_decay!r}")
+    rows, labels = _Rows(torch, Xtr), torch.tensor(ytr)
+    n = len(Xtr)
+    rng = random.Random(args.seed)
+    n_batches = -(-n // args.batch_size)
+    steps, step = args.epochs * n_batches, 0
+    lead = rank == 0
+    log = (lambda line: print(line, flush=True)) if lead else None
+    history = []
+    for epoch in range(1, args.epochs + 1):
+        start = time.perf_counter()
+        trained.train()
+        # [loss sum, correct]: this process's share, summed over processes at the end
+        totals = torch.zeros(2, dtype=torch.float64)
+        bar = tqdm(minibatches(list(range(n)), ytr, args.batch_size, seed=rng), total=n_batches,
+                   desc=f"epoch {epoch}/{args.epochs}", unit="batch",
+                   disable=args.no_progress or not lead, leave=False, dynamic_ncols=True)
+        for i, (idx, _) in enumerate(bar):
+            batch_size = len(idx)
+            mine = idx[rank::world]
+            out = trained(rows(mine))
+            y = labels[mine]
+            loss_sum, correct = _loss_and_correct(torch, F, out, y, n_out)
+            totals[0] += loss_sum.detach()
+            totals[1] += correct
+            opt.zero_grad()
+            # DDP averages over processes; scaling by world / batch size makes that the
+            # mean over the whole batch, as the scalar backend's one graph per batch.
+            (loss_sum / (batch_size / world)).backward()
+            if args.lr_decay == "linear":
+                for g in opt.param_groups:
+                    g["lr"] = args.lr * (1.0 - step / steps)
+            step += 1
+            opt.step()
+            if lead and not args.no_progress and i % 20 == 0:
+                bar.set_postfix(loss=f"{loss_sum.item() / max(1, len(mine)):.4f}", refresh=False)
+        bar.close()
+        if world > 1:
+            import torch.distributed as dist
+            dist.all_reduce(totals)
+        test_acc = _accuracy(torch, net, Xte, yte, n_out) if Xte is not None and len(Xte) else None
+        record = {"epoch": epoch, "loss": totals[0].item() / n,
+                  "train_accuracy": totals[1].item() / n, "test_accuracy": test_acc,
+                  "seconds": time.perf_counter() - start}
+        history.append(record)
+        if log is not None:
+            test = f"  test acc {test_acc:.4f}" if test_acc is not None else ""
+            log(f"epoch {epoch}/{args.epochs}  loss {record['loss']:.4f}  "
+                f"train acc {record['train_accuracy']:.4f}{test}  ({record['seconds']:.1f}s)")
+    return history
+
+
+def _loss_and_correct(torch, F, out, y, n_out):
+    """Summed per-sample loss of a batch and how many predictions were right."""
+    if n_out > 1:
+        loss = F.cross_entropy(out, y, reduction="sum")
+        correct = (out.detach().argmax(dim=1) == y).sum().item()
+    else:
+        z = out[:, 0]
+        loss = F.binary_cross_entropy_with_logits(z, y.to(torch.float64), reduction="sum")
+        correct = ((z.detach() > 0).long() == y).sum().item()
+    return loss, correct
+
+
+def _accuracy(torch, net, X, y, n_out, chunk=2000):
+    """Fraction of (X, y) classified correctly, as `nn.train.accuracy` counts it."""
+    rows, labels = _Rows(torch, X), torch.tensor(y)
+    correct = 0
+    with torch.no_grad():
+        for s in range(0, len(X), chunk):
+            idx = list(range(s, min(s + chunk, len(X))))
+            out = net(rows(idx))
+            pred = out.argmax(dim=1) if n_out > 1 else (out[:, 0] > 0).long()
+            correct += (pred == labels[idx]).sum().item()
+    return correct / len(X)
