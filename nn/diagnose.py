@@ -24,15 +24,17 @@ update:data = std(Δdata) / std(data) for the last step (given `previous`, the n
 it, or `lr` for plain SGD). The rule of thumb: log10(update:data) near −3 is healthy; two
 decades below (< −5) the layer barely moves (vanishing), above −1 it jumps about (exploding).
 
-Everything is evaluated under `no_grad`: diagnosing records no graph and changes no grad.
+Diagnosing records no graph and changes no grad: the forward pass runs on plain floats with
+the op table's own forward functions and `ops.dot` (what a fused neuron computes), so it
+gives the model's numbers exactly, as `no_grad` would, without making a Value per number.
 """
+import inspect
 import math
 import xml.etree.ElementTree as ET
 
-from autograd import linear_layer, no_grad
+from autograd import Value, ops
 
 from .init import RELU_FAMILY
-from .mlp import ACTIVATIONS
 
 BOUNDS = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 SATURATION_MARGIN = 0.03
@@ -179,6 +181,37 @@ def _check(model, X):
     return layers
 
 
+def float_activation(name):
+    """The activation `name` as a function on floats, from the op table (with the Value
+    method's default parameter for leaky_relu and elu); None for linear."""
+    if name is None:
+        return None
+    forward = ops.OPS[name].forward
+    params = list(inspect.signature(getattr(Value, name)).parameters.values())[1:]
+    if params:
+        default = params[0].default
+        return lambda z: forward(z, default)
+    return forward
+
+
+def float_layers(model):
+    """Per layer: (weights as rows of floats, biases as floats, activation on floats)."""
+    return [([[w.data for w in n.w] for n in layer.neurons], [n.b.data for n in layer.neurons],
+             float_activation(layer.activation)) for layer in model.layers]
+
+
+def float_forward(layers, x):
+    """The model's output on `x`, in floats: `ops.dot` is what a fused neuron computes, so
+    the numbers are the model's own, bit for bit, and no Value is made."""
+    h = x
+    dot = ops.dot
+    for W, B, act in layers:
+        h = [dot(ws, h, b) for ws, b in zip(W, B)]
+        if act is not None:
+            h = [act(z) for z in h]
+    return h
+
+
 def diagnose(model, X, *, previous=None, lr=None):
     """A `Diagnosis` of `model` (an MLP) on the samples X (lists of floats).
 
@@ -203,34 +236,32 @@ def diagnose(model, X, *, previous=None, lr=None):
     saturated = [0] * len(layers)
     sums = [0.0] * len(layers)
     squares = [0.0] * len(layers)
-    acts = [ACTIVATIONS[l.activation] for l in layers]
-    weights = [[n_.w for n_ in l.neurons] for l in layers]
-    biases = [[n_.b for n_ in l.neurons] for l in layers]
+    numbers = float_layers(model)
+    dot = ops.dot
     outputs = []
-    with no_grad():
-        for x in X:
-            h = [float(v) for v in x]
-            for li, layer in enumerate(layers):
-                pre = linear_layer(weights[li], h, biases[li])
-                act = acts[li]
-                out = [act(z).data for z in pre] if act is not None else [z.data for z in pre]
-                counts = active[li]
-                for j, z in enumerate(pre):
-                    if z.data > 0:
-                        counts[j] += 1
-                bounds = BOUNDS.get(layer.activation)
-                if bounds is not None:
-                    lo, hi = bounds[0] + SATURATION_MARGIN, bounds[1] - SATURATION_MARGIN
-                    saturated[li] += sum(1 for o in out if o <= lo or o >= hi)
-                s = 0.0
-                q = 0.0
-                for o in out:
-                    s += o
-                    q += o * o
-                sums[li] += s
-                squares[li] += q
-                h = out
-            outputs.append(h[0] if len(h) == 1 else h)
+    for x in X:
+        h = [float(v) for v in x]
+        for li, layer in enumerate(layers):
+            W, B, act = numbers[li]
+            pre = [dot(ws, h, b) for ws, b in zip(W, B)]
+            out = [act(z) for z in pre] if act is not None else pre
+            counts = active[li]
+            for j, z in enumerate(pre):
+                if z > 0:
+                    counts[j] += 1
+            bounds = BOUNDS.get(layer.activation)
+            if bounds is not None:
+                lo, hi = bounds[0] + SATURATION_MARGIN, bounds[1] - SATURATION_MARGIN
+                saturated[li] += sum(1 for o in out if o <= lo or o >= hi)
+            s = 0.0
+            q = 0.0
+            for o in out:
+                s += o
+                q += o * o
+            sums[li] += s
+            squares[li] += q
+            h = out
+        outputs.append(h[0] if len(h) == 1 else h)
     report_layers, dead = [], []
     for li, layer in enumerate(layers):
         width = len(layer.neurons)
@@ -240,7 +271,7 @@ def diagnose(model, X, *, previous=None, lr=None):
         relu = layer.activation in RELU_FAMILY
         dead_here = [nr.path for nr, c in zip(layer.neurons, active[li]) if c == 0] if relu else []
         dead += dead_here
-        ws = [w for row in weights[li] for w in row]
+        ws = [w for n_ in layer.neurons for w in n_.w]
         data = [w.data for w in ws]
         data_std = _std(data)
         grad_data = update_data = None

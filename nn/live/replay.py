@@ -1,0 +1,76 @@
+"""The replay page: one self-contained HTML file that plays a recorded run back offline.
+
+The page is `replay.html` with `replay.css`, `replay.js` and the run's data (JSON) put in
+place; it loads nothing (its Content-Security-Policy forbids any request). Numbers are
+stored as JSON numbers, so the page shows each loss exactly as Python had it; the boundary
+grid is one byte per cell, base64, per frame.
+"""
+import html
+import json
+import math
+import re
+
+from autograd.files import write_atomic
+
+from .assets import read_asset
+
+MAX_CURVE_POINTS = 4000  # batch losses on the page; more are averaged in buckets
+
+
+def _clean(x):
+    """JSON has no nan/inf: they travel as the strings JavaScript's Number() reads."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    return x
+
+
+def _curve(losses):
+    """[step, loss] pairs for the batch-loss curve: every step, or bucket means."""
+    n = len(losses)
+    if n <= MAX_CURVE_POINTS:
+        return [[i + 1, v] for i, v in enumerate(losses)]
+    size = n / MAX_CURVE_POINTS
+    out = []
+    for b in range(MAX_CURVE_POINTS):
+        lo, hi = int(b * size), int((b + 1) * size)
+        chunk = losses[lo:hi]
+        out.append([hi, math.fsum(chunk) / len(chunk)])
+    return out
+
+
+def page_data(rec):
+    """Everything the page shows, as one JSON-able dict."""
+    model = rec.model
+    layers = [[layer.path, layer.activation] for layer in model.layers]
+    frames = rec.frames
+    summary = (f"{len(frames)} frames, one every {rec.k} step{'s' if rec.k > 1 else ''} "
+               f"({len(rec.losses)} steps in all); {len(rec.X)} training"
+               + (f" and {len(rec.X_test)} test" if rec.X_test is not None else "")
+               + " samples evaluated per frame.")
+    data = {"title": rec.title, "summary": summary, "layers": layers, "frames": frames,
+            "curve": _curve(rec.losses), "epochs": rec.epochs, "k": rec.k,
+            "has_test": rec.X_test is not None, "grid": None}
+    if rec.two_d:
+        cols, rows = rec.grid
+        data["grid"] = {"cols": cols, "rows": rows, "bounds": list(rec.bounds),
+                        "binary": rec.outputs == 1, "points": rec.points}
+    return _clean(data)
+
+
+def render_page(rec):
+    data = json.dumps(page_data(rec), separators=(",", ":"), allow_nan=False)
+    # Inside <script>, "</" would end the element early; JSON lets it be written "<\/".
+    data = data.replace("</", "<\\/").replace("<!--", "<\\!--")
+    parts = {"title": html.escape(rec.title), "css": read_asset("replay.css"),
+             "js": read_asset("replay.js"), "data": data}
+    # One pass, so nothing inserted is itself searched for placeholders.
+    return re.sub(r"\$(title|css|js|data)\b", lambda m: parts[m.group(1)], read_asset("replay.html"))
+
+
+def write_replay(path, rec):
+    """Write `rec`'s page to `path` atomically; returns `path`."""
+    return write_atomic(path, render_page(rec))

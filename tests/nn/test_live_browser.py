@@ -1,0 +1,110 @@
+"""The replay page of a moons run, opened from file:// in real headless Chromium (Debian's)."""
+import os
+
+import pytest
+
+from nn.live.recorder import Recorder
+
+from .training_loop import moons, moons_model, train
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("replay") / "run.html"
+    rec = Recorder(str(path))
+    history, losses = train(rec, moons(), moons_model(), epochs=15)   # 150 steps
+    return path, rec, history, losses
+
+
+@pytest.fixture
+def page(run):
+    from playwright.sync_api import sync_playwright
+    assert os.access(CHROMIUM, os.X_OK), "the replay test needs Debian's chromium: apt-get install chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page()
+            requests, errors = [], []
+            page.on("request", lambda r: requests.append(r.url))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(run[0].as_uri(), timeout=20_000)
+            page.requests, page.errors = requests, errors
+            yield page
+        finally:
+            browser.close()
+
+
+def cell(page, row):
+    return page.eval_on_selector("#numbers", """(t, row) => {
+        for (const tr of t.tBodies[0].rows) if (tr.cells[0].textContent === row) return tr.cells[1].textContent;
+        return null; }""", row)
+
+
+def boundary(page):
+    return page.eval_on_selector("#boundary", "c => c.toDataURL()")
+
+
+def test_page_makes_no_request_but_itself(page, run):
+    assert page.requests == [run[0].as_uri()]
+    assert page.errors == []
+
+
+def test_every_recorded_frame_shows_its_step_and_exact_losses(page, run):
+    _, rec, history, losses = run
+    assert len(losses) == 150 and len(rec.frames) == 151          # step 0, then every step
+    assert page.eval_on_selector("#slider", "s => Number(s.max)") == len(rec.frames) - 1
+    page.click("#first")
+    for i, frame in enumerate(rec.frames):
+        assert page.text_content("#position") == f"frame {i + 1} / {len(rec.frames)} · step {frame['step']}"
+        assert int(cell(page, "step")) == frame["step"]
+        shown = cell(page, "batch loss")
+        if frame["step"] == 0:
+            assert shown == "–"
+        else:
+            assert float(shown) == losses[frame["step"] - 1]       # exactly the run's number
+        assert float(cell(page, "test loss")) == frame["test_loss"]
+        page.keyboard.press("ArrowRight")
+    # the epoch table: fit's history, to the last bit
+    rows = page.eval_on_selector("#epochs", "t => Array.from(t.tBodies[0].rows, r => Array.from(r.cells, c => c.textContent))")
+    assert [int(r[0]) for r in rows] == [h["epoch"] for h in history]
+    assert [float(r[1]) for r in rows] == [h["loss"] for h in history]
+
+
+def test_stepping_changes_the_boundary_picture(page, run):
+    rec = run[1]
+    page.click("#first")
+    first = boundary(page)
+    pictures = {first}
+    for _ in range(5):
+        page.click("#next")
+        pictures.add(boundary(page))
+    assert len(pictures) == 6                                       # each step drew anew
+    page.fill("#slider", str(len(rec.frames) - 1))
+    page.dispatch_event("#slider", "input")
+    assert page.text_content("#position").startswith(f"frame {len(rec.frames)} /")
+    assert boundary(page) not in pictures
+
+
+def test_play_and_pause(page, run):
+    page.click("#first")
+    page.click("#play")
+    for _ in range(100):                     # the page's CSP forbids wait_for_function's eval
+        if int(page.text_content("#position").split()[1]) >= 6:
+            break
+        page.wait_for_timeout(100)
+    assert int(page.text_content("#position").split()[1]) >= 6, "play did not advance"
+    page.click("#play")                                             # pause
+    stopped = page.text_content("#position")
+    page.wait_for_timeout(400)
+    assert page.text_content("#position") == stopped
+    assert page.text_content("#play").endswith("play")
+
+
+def test_health_table_shows_each_layer(page, run):
+    rec = run[1]
+    rows = page.eval_on_selector("#health", "t => Array.from(t.tBodies[0].rows, r => r.cells[0].textContent)")
+    assert rows == [layer.path for layer in rec.model.layers]
