@@ -2,13 +2,21 @@
 
 Exit status: 0 on success; 2 for anything wrong with what was typed (the expression, an input,
 an option, and domain errors such as log(-1) at the given inputs), always as one line on
-stderr with the column; 1 when the environment fails (Graphviz missing, a file not writable).
+stderr with the column; 1 when the environment fails (Graphviz missing or too slow, an output
+file not writable); 141 (128 + SIGPIPE, as a shell reports a process killed by it) when
+whoever reads the output stops reading, as `| head -0` does; 130 on Ctrl-C.
 """
 import argparse
 import math
+import os
+import signal
 import sys
+import unicodedata
 
 from .expr import FUNCTIONS, MAX_EXPONENT, MAX_NODES, ExprError, evaluate, first_use
+from .files import UnwritablePath, check_writable, write_atomic
+
+DRAW_SECONDS = 120  # Graphviz gets this long to lay out the graph and the stepper page
 
 PROG = "python -m autograd"
 EXAMPLES = f"""\
@@ -22,9 +30,10 @@ The expression may use numbers, input names, + - * / **, unary - and +, parenthe
 and the functions
   {", ".join(FUNCTIONS)}
 (leaky_relu and elu take an optional second argument: the slope / alpha).
+Input names are read as Python reads identifiers (NFKC: ｘ is x).
 Nothing is passed to eval. Limits: {MAX_NODES} syntax nodes, |exponent| <= {MAX_EXPONENT}.
 Exit status: 0 ok; 2 bad expression, input or option (or a domain error such as log(-1));
-1 Graphviz missing or an output file not writable."""
+1 Graphviz missing or too slow, or an output file not writable; 141 output pipe closed."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,26 +42,34 @@ class _Parser(argparse.ArgumentParser):
 
 
 def fail(message, status):
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    print(f"{PROG}: error: {shown(message)}", file=sys.stderr)
     sys.exit(status)
 
 
+def shown(text):
+    """`text` printable on any terminal: bytes of the command line that are not UTF-8 (kept
+    by Python as lone surrogates) appear as \\xNN instead of crashing the print."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def parse_inputs(pairs, used):
-    """name=value arguments -> dict; `used` maps names to the column they are first used at."""
+    """name=value arguments -> dict; `used` maps names to the column they are first used at.
+    Names are NFKC-normalised, as Python normalises the identifiers of the expression."""
     values = {}
     for arg in pairs:
         name, eq, text = arg.partition("=")
-        name = name.strip()
+        name = unicodedata.normalize("NFKC", name.strip())
         where = f" (used at column {used[name]})" if name in used else ""
         if not eq or not name.isidentifier():
-            raise ExprError(f"input {arg!r} is not of the form name=number, e.g. x=1.5{where}",
+            raise ExprError(f"input '{shown(arg)}' is not of the form name=number, e.g. x=1.5{where}",
                             used.get(name))
         if name in values:
             raise ExprError(f"input {name!r} is given twice{where}", used.get(name))
         try:
             value = float(text)
         except ValueError:
-            raise ExprError(f"input {name}={text!r} is not a number{where}", used.get(name)) from None
+            raise ExprError(f"input {name}='{shown(text)}' is not a number{where}",
+                            used.get(name)) from None
         if not math.isfinite(value):
             raise ExprError(f"input {name}={text} is not a finite number{where}", used.get(name))
         values[name] = value
@@ -72,6 +89,27 @@ def main(argv=None):
                         help="graph direction (default LR: inputs left, output right)")
     args = parser.parse_args(argv)
     try:
+        return _run(args)
+    except BrokenPipeError:
+        # The reader left (`| head -0`): nothing more can be said on stdout, and Python must
+        # not try again when it flushes at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+
+
+def _run(args):
+    outputs = [(flag, path) for flag, path in (("--svg", args.svg), ("--html", args.html))
+               if path is not None]
+    for flag, path in outputs:  # before any work: a long draw must not end in a refusal
+        if not path:
+            fail(f"{flag}: the file name is empty", 2)
+        try:
+            check_writable(path)
+        except (UnwritablePath, TypeError) as e:
+            fail(f"{flag}: {e}", 1)
+    try:
         used = first_use(args.expression)
         root, leaves = evaluate(args.expression, parse_inputs(args.inputs, used))
     except ExprError as e:
@@ -80,27 +118,51 @@ def main(argv=None):
     print(f"{args.expression.strip()} = {root.data!r}")
     for name, leaf in leaves.items():
         print(f"d/d{name} = {leaf.grad!r}")
+    sys.stdout.flush()  # a closed pipe shows here, inside main's handler
+    if outputs:
+        _draw(root, args)
+    return 0
 
+
+class _TooSlow(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _TooSlow()
+
+
+def _draw(root, args):
     from .render import GraphvizNotInstalled, draw
     from .stepper import step_through
+    bounded = hasattr(signal, "SIGALRM")
+    if bounded:  # subprocess.run kills `dot` when the alarm's exception reaches it
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.alarm(DRAW_SECONDS)
     try:
-        if args.svg:
-            svg = draw(root, rankdir=args.rankdir).pipe(format="svg")
-            with open(args.svg, "wb") as f:
-                f.write(svg)
-            print(f"wrote {args.svg}")
-        if args.html:
+        if args.svg is not None:
+            write_atomic(args.svg, draw(root, rankdir=args.rankdir).pipe(format="svg"))
+            print(f"wrote {shown(args.svg)}", flush=True)
+        if args.html is not None:
             try:
                 stepper = step_through(root, rankdir=args.rankdir)
             except ValueError as e:
                 fail(str(e), 2)
             stepper.save(args.html)
-            print(f"wrote {args.html}")
+            print(f"wrote {shown(args.html)}", flush=True)
     except GraphvizNotInstalled as e:
         fail(str(e), 1)
+    except _TooSlow:
+        fail(f"Graphviz took longer than {DRAW_SECONDS} s to draw the graph", 1)
+    except UnwritablePath as e:
+        fail(str(e), 1)
     except OSError as e:
-        fail(f"cannot write {e.filename}: {e.strerror}", 1)
-    return 0
+        if isinstance(e, BrokenPipeError):
+            raise
+        fail(f"cannot draw: {e.strerror or e}", 1)
+    finally:
+        if bounded:
+            signal.alarm(0)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ carrying the 1-based column it refers to.
 import ast
 import math
 
+from . import ops
 from .backprop import no_grad
 from .value import Value
 
@@ -20,13 +21,14 @@ MAX_LENGTH = 20_000      # characters; checked before parsing
 MAX_NODES = 10_000       # syntax nodes; the graph built has at most this many Values
 MAX_EXPONENT = 1024      # |exponent| in a ** b; beyond it any base but ±1 over/underflows
 
-# name -> (fewest, most) arguments; the extra argument is the slope / alpha
-FUNCTIONS = {
-    "exp": (1, 1), "log": (1, 1), "tanh": (1, 1), "sigmoid": (1, 1), "relu": (1, 1),
-    "softplus": (1, 1), "gelu": (1, 1), "erf": (1, 1), "abs": (1, 1),
-    "leaky_relu": (1, 2), "elu": (1, 2),
-}
-_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+# From the op table: name -> (fewest, most) arguments. A two-operand op that is not written
+# between its operands (leaky_relu, elu) takes its parameter (slope, alpha) as an optional
+# second argument; `neg` is written as unary minus.
+FUNCTIONS = {**{name: (1, 1) for name in ops.UNARY if name != "neg"},
+             **{name: (1, 2) for name in ops.BINARY if name not in ops.INFIX}}
+# Python's syntax node for each operator symbol of the table
+_SYNTAX = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div, "**": ast.Pow}
+_BINOPS = {_SYNTAX[symbol]: symbol for symbol in ops.INFIX}
 _REFUSED = {  # what to call a construct we do not accept
     ast.Attribute: "attribute access (a.b)", ast.Subscript: "subscripts (a[i])",
     ast.Lambda: "lambda", ast.Compare: "comparisons", ast.BoolOp: "and/or",
@@ -58,6 +60,12 @@ def parse(text):
             i for i in (text.find("\n"), text.find("\r")) if i >= 0) + 1)
     if not text.strip():
         raise ExprError("the expression is empty", 1)
+    for i, c in enumerate(text):
+        if "\ud800" <= c <= "\udfff":  # a command-line byte that is not UTF-8 (surrogateescape)
+            what = f"byte 0x{ord(c) - 0xdc00:02x}" if c >= "\udc80" else f"character U+{ord(c):04X}"
+            raise ExprError(f"{what} is not valid UTF-8 text", i + 1)
+        if c == "\0":
+            raise ExprError("a NUL character is not allowed", i + 1)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
@@ -104,7 +112,7 @@ def _check(root, cols, problems):
         t = type(node)
         if t is ast.BinOp:
             if type(node.op) not in _BINOPS:
-                problems.append((cols.operator(node), "operator not supported (use + - * / **)"))
+                problems.append((cols.operator(node), f"operator not supported (use {' '.join(ops.INFIX)})"))
             stack += [node.left, node.right]
         elif t is ast.UnaryOp:
             if type(node.op) not in (ast.USub, ast.UAdd):

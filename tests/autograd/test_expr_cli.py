@@ -1,5 +1,7 @@
 import math
+import os
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -69,7 +71,7 @@ def test_help_has_examples():
     (["x < 2", "x=1"], "comparisons", 1),
     (["1 + log(x)", "x=-1"], "log: operand must be > 0", 5),
     (["1 / (x - 1)", "x=1"], "division by zero", 3),
-    (["exp(x)", "x=1000"], "exp: overflow", 1),
+    (["exp(x)", "x=1000"], "overflow: this operation gives inf", 1),
     (["x*x + 1", "x=1e200"], "overflow: this operation gives inf", 2),
     (["tanh(x, 2)", "x=1"], "takes 1 argument", 1),
 ])
@@ -119,3 +121,114 @@ def test_expression_module_never_evaluates_code():
     source = (ROOT / "autograd" / "expr.py").read_text()
     for forbidden in ("eval(", "exec(", "compile(", "__import__", "getattr(__builtins__"):
         assert forbidden not in source
+
+
+def cli_bytes(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "autograd", *args], cwd=ROOT,
+                          capture_output=True, timeout=60, **kwargs)
+
+
+def one_error_line(r, status):
+    assert r.returncode == status, (r.returncode, r.stdout, r.stderr)
+    err = r.stderr.decode() if isinstance(r.stderr, bytes) else r.stderr
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("python -m autograd: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_a_byte_that_is_not_utf8_is_one_error_line():
+    line = one_error_line(cli_bytes(b"x + \xff", b"x=1"), 2)
+    assert "column 5: byte 0xff is not valid UTF-8" in line
+    line = one_error_line(cli_bytes(b"x", b"x\xfe=1"), 2)
+    assert "not of the form name=number" in line and "\\xfe" in line
+    line = one_error_line(cli_bytes(b"x", b"x=1\xfe"), 2)
+    assert "is not a number" in line
+
+
+def test_an_output_path_that_is_not_utf8_is_written(tmp_path):
+    target = os.fsencode(tmp_path) + b"/g\xff.svg"
+    r = cli_bytes(b"x*x", b"x=2", b"--svg", target)
+    assert r.returncode == 0, r.stderr
+    assert os.path.exists(target) and b"wrote " in r.stdout
+
+
+def test_a_closed_pipe_exits_quietly_with_the_sigpipe_status():
+    # `| head -0`: the reader is gone before anything is written
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        r = subprocess.run([sys.executable, "-m", "autograd", "tanh(x)", "x=1"], cwd=ROOT,
+                           stdout=writer, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(writer)
+    assert r.returncode == 128 + signal.SIGPIPE and r.stderr == b"", r.stderr
+
+
+@pytest.mark.parametrize("flag", ["--svg", "--html"])
+def test_an_empty_file_name_is_refused(flag):
+    assert "file name is empty" in one_error_line(cli("x", "x=1", flag, ""), 2)
+
+
+def test_full_width_names_are_the_names_python_reads():
+    r = cli("ｘ * 2 + y", "ｘ=1.5", "ｙ=1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["ｘ * 2 + y = 4.0", "d/dx = 2.0", "d/dy = 1.0"]
+
+
+def test_the_function_list_comes_from_the_op_table():
+    from autograd import ops
+    from autograd.expr import FUNCTIONS
+    assert set(FUNCTIONS) == (set(ops.UNARY) - {"neg"}) | (set(ops.BINARY) - set(ops.INFIX))
+    help_text = cli("--help").stdout
+    assert all(name in help_text for name in FUNCTIONS)
+    for name, (lo, hi) in FUNCTIONS.items():
+        args = ", ".join(["x"] * hi)
+        r = cli(f"{name}({args})", "x=0.5")
+        assert r.returncode == 0, (name, r.stderr)
+
+
+def special_files(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    return [(str(fifo), "a FIFO"), (str(tmp_path), "a directory"), ("/dev/null", "a device")]
+
+
+@pytest.mark.parametrize("flag", ["--svg", "--html"])
+def test_devices_fifos_and_directories_are_refused_before_any_work(tmp_path, flag):
+    for path, kind in special_files(tmp_path):
+        r = cli("x*x", "x=2", flag, path)
+        line = one_error_line(r, 1)
+        assert f"{flag}: cannot write {path}: it is {kind}" in line
+        assert r.stdout == ""   # refused before evaluating
+
+
+@pytest.mark.parametrize("flag", ["--svg", "--html"])
+def test_outputs_go_through_the_atomic_writer(tmp_path, flag, monkeypatch, capsys):
+    """A full disk leaves the old file whole and names the file, not None."""
+    import errno
+    from autograd import __main__ as cli_main
+    from autograd import files
+    target = tmp_path / "out"
+    target.write_text("old contents")
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, f):
+            self.f = f
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            self.f.close()
+        def write(self, data):
+            self.f.write(data[:10])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fdopen", lambda fd, mode: Full(real_fdopen(fd, mode)))
+    with pytest.raises(SystemExit) as info:
+        cli_main.main(["x*x", "x=2", flag, str(target)])
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {target}: No space left on device" in err and "None" not in err
+    assert target.read_text() == "old contents"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
