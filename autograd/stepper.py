@@ -312,7 +312,9 @@ class Stepper:
                 shown.setdefault(s["node"], []).append(f(s[key]))
         for i, v in enumerate(self._order):
             texts = [f(v.data), "0", "?"] + shown.get(f"n{i}", [])
-            width = round(8 + 6.2 * (len(cell) + 2 + max(map(len, texts))))
+            # Wide enough for the widest text at 7.2 pt a character: DejaVu Sans, which stands
+            # in for Helvetica on most Linux browsers, is wider than Graphviz's own estimate.
+            width = round(8 + 7.2 * (max(len("data"), len(cell)) + 1 + max(map(len, texts))))
             add_value(g, f"n{i}", v, self.name(v), "?" if self.quiz else self._final(v), width=width)
         for i, v in enumerate(self._order):
             kids = v.children
