@@ -5,62 +5,107 @@ in the direction data flows.
     >>> svg = draw(y, show_edges=True).pipe(format="svg")   # two edges, each "local 4"
 
 Node names come from a depth-first walk from the root in operand order (`v0` is the root),
-never from `id()`, so the same graph always gives the same DOT text and the same SVG. Graphs
-with more than `max_nodes` values are collapsed into one box per neuron, then per layer, using
-the module path nn stores in `Value.scope`.
+never from `id()`, so the same graph always gives the same DOT text and the same SVG. A graph
+too big or too tangled to read is drawn with values folded into shared boxes (one per
+neuron, per layer, per sum, ...); `collapse.py` decides which. Graphviz runs with a time limit
+(`dot.py`), and in Jupyter the drawing is both an SVG and a PNG of the same size, since an
+untrusted notebook shows only the PNG.
 """
+import base64
 import html
+import os
 import re
 
 import graphviz
 
+from . import collapse
+from .dot import GraphvizNotInstalled, LayoutError, LayoutTimeout, png_size, run  # noqa: F401
+from .files import write_atomic
+from .ops import INFIX
 from .value import Value
 
 RANKDIRS = ("LR", "TB", "BT", "RL")
-_SYMBOLS = ("+", "-", "*", "/", "**")
+TIMEOUT = 20.0  # seconds Graphviz may spend on one layout
 _FONT = "Helvetica"
-
-
-class GraphvizNotInstalled(graphviz.ExecutableNotFound):
-    """Graphviz's `dot` program is missing, so a graph can be described but not rendered.
-
-    A subclass of graphviz.ExecutableNotFound (and so of RuntimeError): code that already
-    catches either keeps working.
-    """
-
-    def __init__(self):
-        RuntimeError.__init__(
-            self,
-            "cannot render the graph: Graphviz's `dot` program is not on PATH. Install Graphviz "
-            "(Debian/Ubuntu: `sudo apt-get install graphviz`; macOS: `brew install graphviz`; "
-            "others: https://graphviz.org/download/). The DOT text is still available as `.source`.")
+_ORDER_FREE = ("+", "*")  # swapping the operands changes nothing: no operand names drawn
+_MARK, _MARK_FILL = "#c62828", "#ffebee"          # highlight: the node and its path
+_DEAD, _DEAD_FILL = "#9e9e9e", "#e0e0e0"          # dead units, greyed
+_SATURATED, _SATURATED_FILL = "#ef6c00", "#fff3e0"  # saturated units
+_BOX_FILL = "#eef3fb"
 
 
 class Graph(graphviz.Digraph):
-    """A graphviz.Digraph whose rendering says how to install Graphviz when `dot` is missing.
+    """A graphviz.Digraph that runs Graphviz with a time limit (`.timeout`, seconds) and
+    displays in Jupyter as SVG and as a PNG of the same size (shown where SVG is not trusted).
 
-    Jupyter display, `.pipe()`, `.render()` and `.view()` all go through `pipe`/`render`.
+    `.pipe()`, `.render()` and the Jupyter display all lay out through `dot.run`: a missing
+    `dot` raises GraphvizNotInstalled, a layout over the limit LayoutTimeout.
     """
+
+    timeout = TIMEOUT
+    summary = ""  # what was drawn, e.g. "405 values as 36 boxes"
 
     def __repr__(self):
         # No memory address, so a notebook's saved outputs do not change from run to run.
-        return f"<autograd.render.Graph: {len(self.body)} DOT statements>"
+        what = self.summary or f"{len(self.body)} DOT statements"
+        return f"<autograd.render.Graph: {what}>"
 
-    def pipe(self, *args, **kwargs):
-        return _explaining_missing_dot(super().pipe, *args, **kwargs)
+    def _run(self, formats, engine=None):
+        what = None
+        if self.summary:
+            what = "{}, {} boxes and {} edges for Graphviz".format(self.summary, *_size(self.source))
+        return run(self.source, formats, timeout=self.timeout, engine=engine or self.engine, what=what)
 
-    def render(self, *args, **kwargs):
-        return _explaining_missing_dot(super().render, *args, **kwargs)
+    def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,
+             engine=None, encoding=None):
+        spec = ":".join(p for p in (format or self.format, renderer, formatter) if p)
+        out, = self._run([spec], engine)
+        return out.decode(encoding) if encoding else out
+
+    def render(self, filename=None, directory=None, view=False, cleanup=False, format=None,
+               renderer=None, formatter=None, neato_no_op=None, quiet=False, quiet_view=False, *,
+               outfile=None, engine=None, raise_if_result_exists=False, overwrite_source=False):
+        """Write the DOT source to `filename` (unless `cleanup`) and the drawing next to it
+        (`filename.svg`), or to `outfile`; returns the drawing's path. Files are written whole
+        or not at all."""
+        if outfile is not None:
+            outfile = os.fspath(outfile)
+            format = format or os.path.splitext(outfile)[1].lstrip(".") or self.format
+        format = format or self.format
+        source_path = os.path.join(directory or self.directory or "",
+                                   os.fspath(filename) if filename is not None else self.filename)
+        if outfile is None:
+            suffix = ".".join(p for p in (formatter, renderer, format) if p)
+            outfile = f"{source_path}.{suffix}"
+        elif directory is not None and not os.path.isabs(outfile):
+            outfile = os.path.join(directory, outfile)
+        if raise_if_result_exists and os.path.exists(outfile):
+            raise graphviz.FileExistsError(f"output file exists: {outfile!r}")
+        data = self.pipe(format, renderer, formatter, engine=engine)
+        if not cleanup:
+            write_atomic(source_path, self.source)
+        write_atomic(outfile, data)
+        if view or quiet_view:
+            self._view(outfile, format=format, quiet=quiet_view)
+        return outfile
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **_):
+        """SVG for trusted views, a PNG of the same size for untrusted ones, and a line of
+        text; one layout for all."""
+        svg, png = self._run(["svg", "png"])
+        width, height = png_size(png)
+        data = {"image/svg+xml": svg.decode("utf-8"),
+                "image/png": base64.b64encode(png).decode("ascii"),
+                "text/plain": repr(self)}
+        keep = set(include) if include is not None else set(data)
+        keep -= set(exclude or ())
+        data = {k: v for k, v in data.items() if k in keep}
+        return data, {"image/png": {"width": width, "height": height}} if "image/png" in data else {}
 
 
-def _explaining_missing_dot(call, *args, **kwargs):
-    """Run a Graphviz call; a missing `dot` becomes one error saying how to install it."""
-    try:
-        return call(*args, **kwargs)
-    except GraphvizNotInstalled:
-        raise
-    except graphviz.ExecutableNotFound:
-        raise GraphvizNotInstalled() from None
+def _size(source):
+    from .dot import size_of
+    return size_of(source)
 
 
 def fmt(x):
@@ -94,35 +139,79 @@ def op_text(v):
     if len(operands) == 2 and sum(isinstance(o, Value) for o in operands) == 1:
         const_at = 0 if not isinstance(operands[0], Value) else 1
         c = fmt(operands[const_at])
-        if name in _SYMBOLS:
+        if name in INFIX:
             return f"{name} {c}" if const_at == 1 else f"{c} {name}"
         return f"{name}(·, {c})" if const_at == 1 else f"{name}({c}, ·)"
     return name
 
 
-def _check(root, rankdir, max_nodes):
+def operand_names(v):
+    """Names drawn at the op end of each edge when operand order matters (`x - y`:
+    "x", "y"; `x ** y`: "base", "exp"), else None."""
+    if v.is_leaf or len(v.children) != 2 or v.op in _ORDER_FREE:
+        return None
+    return ("base", "exp") if v.op == "**" else ("x", "y")
+
+
+def _check(root, rankdir, max_nodes, timeout):
     if not isinstance(root, Value):
         raise TypeError(f"draw: root must be a Value, got {type(root).__name__}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     if type(max_nodes) is not int or max_nodes < 2:
         raise ValueError(f"draw: max_nodes must be an int >= 2, got {max_nodes!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"draw: timeout must be a positive number of seconds, got {timeout!r}")
 
 
-def new_graph(rankdir):
-    return Graph(
+def _values(xs, what):
+    """`highlight=`: None, a Value, or an iterable of Values, as a list."""
+    if xs is None:
+        return []
+    if isinstance(xs, Value):
+        return [xs]
+    if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__"):
+        raise TypeError(f"draw: {what} must be a Value or a list of Values, got {type(xs).__name__}")
+    xs = list(xs)
+    for x in xs:
+        if not isinstance(x, Value):
+            raise TypeError(f"draw: {what} must hold only Values, got {type(x).__name__}: {x!r}")
+    return xs
+
+
+def _scopes(xs, what):
+    """`dead=` / `saturated=`: an iterable of neuron paths ("layers.0.neurons.3")."""
+    if xs is None:
+        return frozenset()
+    if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__"):
+        raise TypeError(f"draw: {what} must be a set of neuron paths such as "
+                        f"{{'layers.0.neurons.3'}}, got {type(xs).__name__}")
+    xs = frozenset(xs)
+    for x in xs:
+        if not isinstance(x, str):
+            raise TypeError(f"draw: {what} must hold neuron paths (str), got {type(x).__name__}: {x!r}")
+    return xs
+
+
+def new_graph(rankdir, *, timeout=TIMEOUT):
+    g = Graph(
         "computation",
-        graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
+        graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35",
+                    # Cheaper placement passes: the layouts drawn here are narrow DAGs, and
+                    # without a limit a wide fan-out can keep network simplex busy for minutes.
+                    "nslimit": "2", "nslimit1": "2", "mclimit": "0.5", "remincross": "false"},
         node_attr={"fontname": _FONT, "fontsize": "11"},
         edge_attr={"fontname": _FONT, "fontsize": "9", "arrowsize": "0.6"},
     )
+    g.timeout = timeout
+    return g
 
 
-def value_label(title, data, grad, width=None):
+def value_label(title, data, grad, width=None, *, color=None, fill=None):
     """HTML-like label: one row of cells [title] | data … | grad … (grad=None hides it).
 
     `width` is a minimum cell width (in points) so the stepper can rewrite the numbers in
-    place without text spilling out of its box.
+    place without text spilling out of its box. `color`/`fill` draw a marked box.
     """
     fixed = f' width="{width}"' if width else ""
     cells = []
@@ -131,16 +220,25 @@ def value_label(title, data, grad, width=None):
     cells.append(f"<td{fixed}>data {html.escape(data)}</td>")
     if grad is not None:
         cells.append(f"<td{fixed}>grad {html.escape(grad)}</td>")
-    return ('<<table border="0" cellborder="1" cellspacing="0" cellpadding="3"><tr>'
+    style = ""
+    if color:
+        style += f' color="{color}"'
+    if fill:
+        style += f' bgcolor="{fill}"'
+    border = "2" if color == _MARK else "1"
+    return (f'<<table border="0" cellborder="{border}" cellspacing="0" cellpadding="3"{style}><tr>'
             + "".join(cells) + "</tr></table>>")
 
 
-def add_value(g, name, v, title, grad, width=None):
-    g.node(name, value_label(title, fmt(v.data), grad, width), id=name, shape="plain")
-    if v._op is not None:
+def add_value(g, name, v, title, grad, width=None, *, color=None, fill=None):
+    """A value's box and, for a computed value, its op's ellipse with the edge between."""
+    g.node(name, value_label(title, fmt(v.data), grad, width, color=color, fill=fill),
+           id=name, shape="plain")
+    if not v.is_leaf:
+        mark = {"color": color, "penwidth": "2.5"} if color == _MARK else {}
         g.node(name + "op", op_text(v), id=name + "op", shape="ellipse", fontsize="10",
-               width="0.3", height="0.3", margin="0.04,0.02")
-        g.edge(name + "op", name, id=name + "out")
+               width="0.3", height="0.3", margin="0.04,0.02", ordering="in", **mark)
+        g.edge(name + "op", name, id=name + "out", **mark)
 
 
 def edge_label(local, out_grad):
@@ -148,7 +246,8 @@ def edge_label(local, out_grad):
     return f"local {fmt(local)}\n+= {fmt(local)} × {fmt(out_grad)} = {fmt(local * out_grad)}"
 
 
-def draw(root, *, rankdir="LR", show_grad=True, max_nodes=500, show_edges=False):
+def draw(root, *, rankdir="LR", show_grad=True, max_nodes=500, show_edges=False,
+         highlight=None, dead=None, saturated=None, timeout=TIMEOUT):
     """A graphviz.Digraph of everything `root` depends on; displays itself in Jupyter.
 
         >>> x = Value(1.0, label="x"); y = (x * 3).tanh(); y.backward()
@@ -156,114 +255,253 @@ def draw(root, *, rankdir="LR", show_grad=True, max_nodes=500, show_edges=False)
         b'<?xm'
 
     `show_edges=True` labels each edge (one per operand occurrence: `a*a` has two) with the
-    local derivative ∂out/∂in and its contribution local × out.grad. A graph with more than
-    `max_nodes` values is collapsed by `Value.scope`: one box per neuron, then per layer.
+    local derivative ∂out/∂in and its contribution local × out.grad. Operands of `-`, `/`
+    and `**` are named at the op ("x"/"y", "base"/"exp").
+
+    A graph with more than `max_nodes` values, or with a value joined to too many others to
+    read, is folded: one box per neuron (by `Value.scope`), per layer, per long sum, per
+    group of parallel values; edges between the same boxes become one edge with a count.
+
+    `highlight` (a Value or a list of them) marks those values and every path from them to
+    the root; a marked value inside a box marks the box. `dead` and `saturated` (sets of
+    neuron paths such as "layers.0.neurons.3") grey dead units and mark saturated ones.
+    Graphviz gets `timeout` seconds per layout before it is stopped with a LayoutTimeout.
     """
-    _check(root, rankdir, max_nodes)
+    _check(root, rankdir, max_nodes, timeout)
+    marked = _values(highlight, "highlight")
+    dead, saturated = _scopes(dead, "dead"), _scopes(saturated, "saturated")
     order, index = walk(root)
-    g = new_graph(rankdir)
-    if len(order) <= max_nodes:
-        for i, v in enumerate(order):
-            add_value(g, f"v{i}", v, v.label, fmt(v.grad) if show_grad else None)
-        for i, v in enumerate(order):
-            for j, (c, local) in enumerate(zip(v.children, v.local_grads)):
-                label = edge_label(local, v.grad) if show_edges else None
-                g.edge(f"v{index[c]}", f"v{i}op", id=f"v{i}in{j}", label=label)
-        return g
-    _draw_collapsed(g, order, index, max_nodes, show_grad)
+    for v in marked:
+        if v not in index:
+            raise ValueError(f"draw: highlight {v!r} is not part of the graph of the root")
+    keys, s = collapse.plan(order, index, max_nodes, op_text)
+    on_path = _on_path(s, [index[v] for v in marked])
+    g = new_graph(rankdir, timeout=timeout)
+    grad = (lambda v: fmt(v.grad)) if show_grad else (lambda v: None)
+    if all(k is None for k in keys):
+        _draw_full(g, s, on_path, grad, show_edges, dead, saturated)
+        g.summary = f"{len(order)} values"
+    else:
+        boxes = _draw_boxes(g, s, keys, on_path, grad, dead, saturated)
+        g.summary = f"{len(order)} values as {boxes} boxes"
     return g
 
 
-# -- collapsing ---------------------------------------------------------------------------
-def _scope_keys(order):
-    """Each Value's neuron-level group: its scope, or for a parameter (a leaf nn labels
-    `layers.0.neurons.3.w.17`) the longest dotted prefix of its label that is a scope in this
-    graph. None means "draw on its own"."""
-    scopes = {v.scope for v in order if v.scope}
-    keys = []
-    for v in order:
-        key = v.scope or None
-        if key is None and v._op is None and v.label and scopes:
-            prefix = v.label
-            while "." in prefix:
-                prefix = prefix.rsplit(".", 1)[0]
-                if prefix in scopes:
-                    key = prefix
-                    break
-        keys.append(key)
-    return keys
+def _on_path(s, starts):
+    """on[i]: order[i] is a highlighted value or depends on one (so lies on a path from it to
+    the root)."""
+    on = [False] * len(s.order)
+    for i in starts:
+        on[i] = True
+    if not starts:
+        return on
+    stack = list(starts)
+    while stack:
+        i = stack.pop()
+        for u in s.users[i]:
+            if not on[u]:
+                on[u] = True
+                stack.append(u)
+    return on
 
 
-def _layer_key(key):
-    # "layers.1.neurons.4" -> "layers.1": keep the first two components of a module path.
-    return ".".join(key.split(".")[:2]) if key else key
+def _tone(scope, dead, saturated):
+    """(border colour, fill) for a value or box of neuron `scope`."""
+    if scope in dead:
+        return _DEAD, _DEAD_FILL
+    if scope in saturated:
+        return _SATURATED, _SATURATED_FILL
+    return None, None
 
 
-def _items(keys):
-    """The number of boxes drawn: one per group plus one per ungrouped value."""
-    return len({k for k in keys if k is not None}) + sum(k is None for k in keys)
+def _draw_full(g, s, on_path, grad, show_edges, dead, saturated):
+    for i, v in enumerate(s.order):
+        color, fill = (_MARK, _MARK_FILL) if on_path[i] else _tone(_scope(v), dead, saturated)
+        add_value(g, f"v{i}", v, v.label, grad(v), color=color, fill=fill)
+    for i, v in enumerate(s.order):
+        names = operand_names(v)
+        for j, (k, local) in enumerate(zip(s.kids[i], v.local_grads)):
+            attrs = {"id": f"v{i}in{j}"}
+            if show_edges:
+                attrs["label"] = edge_label(local, v.grad)
+            if names:
+                attrs.update(headlabel=names[j], labelfontsize="9", labelfontcolor="#1565c0")
+            if on_path[i] and on_path[k]:
+                attrs.update(color=_MARK, penwidth="2.5")
+            g.edge(f"v{k}", f"v{i}op", **attrs)
 
 
-def _collapse_keys(order, max_nodes):
-    keys = _scope_keys(order)
-    if _items(keys) <= max_nodes:
-        return keys
-    keys = [_layer_key(k) for k in keys]
-    if _items(keys) <= max_nodes:
-        return keys
-    # Unscoped leaves (network inputs fed as Values, targets, ...) into one box.
-    keys = ["leaves" if k is None and v._op is None else k for k, v in zip(keys, order)]
-    if _items(keys) <= max_nodes:
-        return keys
-    # Last resort for a huge unscoped graph: keep the boxes nearest the root (the walk is
-    # preorder from the root), fold everything after them into one.
-    seen, out = {}, []
-    for k, v in zip(keys, order):
-        item = k if k is not None else v
-        if item not in seen:
-            seen[item] = len(seen)
-        out.append(k if seen[item] < max_nodes - 1 else "… the rest")
-    return out
+def _scope(v):
+    """A value's neuron: its scope, or the neuron path in a parameter's label."""
+    if v.scope:
+        return v.scope
+    if v.is_leaf and ".w." in v.label:
+        return v.label.rsplit(".w.", 1)[0]
+    if v.is_leaf and v.label.endswith(".b"):
+        return v.label[:-2]
+    return None
 
 
-def _draw_collapsed(g, order, index, max_nodes, show_grad):
-    keys = _collapse_keys(order, max_nodes)
-    group_name, members, params = {}, {}, {}
-    for k, v in zip(keys, order):
-        if k is not None:
-            if k not in group_name:
-                group_name[k] = f"g{len(group_name)}"
-            members[k] = members.get(k, 0) + 1
-            params[k] = params.get(k, 0) + (v._op is None)
-    # Outputs of a group: members used outside it (or the root); one output gets its numbers.
-    outputs = {k: {} for k in group_name}  # dicts as ordered sets
-    edges = {}
-    for i, v in enumerate(order):
-        kv = keys[i]
-        dst = group_name[kv] if kv is not None else f"v{i}op"
-        for c in v.children:
-            kc = keys[index[c]]
-            if kc is not None and kc == kv:
-                continue
-            if kc is not None:
-                outputs[kc][c] = None
-            src = group_name[kc] if kc is not None else f"v{index[c]}"
-            edges[src, dst] = edges.get((src, dst), 0) + 1
-    if keys[0] is not None:
-        outputs[keys[0]][order[0]] = None
-    drawn = set()
-    for i, v in enumerate(order):
-        k = keys[i]
-        if k is None:
-            add_value(g, f"v{i}", v, v.label, fmt(v.grad) if show_grad else None)
-        elif k not in drawn:
-            drawn.add(k)
-            lines = [html.escape(k),
-                     f"{members[k]} nodes hidden" + (f", {params[k]} leaves" if params[k] else "")]
-            if len(outputs[k]) == 1:
-                out, = outputs[k]
-                lines.append(f"out data {fmt(out.data)}" + (f" grad {fmt(out.grad)}" if show_grad else ""))
-            g.node(group_name[k], "<" + "<br/>".join(lines) + ">", id=group_name[k],
-                   shape="box3d", style="filled", fillcolor="#eef3fb")
-    for (src, dst), n in edges.items():
-        g.edge(src, dst, label=f"×{n}" if n > 1 else None)
+# -- folded drawings --------------------------------------------------------------------
+_NUM = re.compile(r"(\d+)")
+
+
+def _module_order(key):
+    """Sort key putting neurons.2 before neurons.10 (module order, not string order)."""
+    return [int(p) if p.isdigit() else p for p in _NUM.split(key)]
+
+
+def _draw_boxes(g, s, keys, on_path, grad, dead, saturated):
+    order = s.order
+    height = {v: h for v, h in zip(order, s.height)}
+    names, members = {}, {}
+    for i in range(len(order)):
+        b = collapse.box_of(keys, i)
+        if b not in names:
+            names[b] = f"v{i}" if b[0] == "v" and keys[i] is None else f"g{sum(n[0] == 'g' for n in names.values())}"
+        members.setdefault(b, []).append(i)
+    edges = collapse.drawn_edges(s, keys)
+    # Outputs of a box: members used outside it (or the root); one output gets its numbers.
+    outputs = {b: {} for b in names}  # dicts as ordered sets
+    for i, ks in enumerate(s.kids):
+        bi = collapse.box_of(keys, i)
+        for k in ks:
+            bk = collapse.box_of(keys, k)
+            if bk != bi:
+                outputs[bk][k] = None
+    outputs[collapse.box_of(keys, 0)][0] = None
+
+    # Neuron boxes go into one cluster per layer, in module order, stacked by invisible edges.
+    clusters = {}
+    for b in names:
+        layer = collapse.layer_of(b)
+        if layer:
+            clusters.setdefault(layer, []).append(b)
+    for layer in clusters:
+        clusters[layer].sort(key=_module_order)
+    cluster_name = {layer: f"cluster_{n}" for n, layer in enumerate(sorted(clusters, key=_module_order))}
+
+    def box_node(graph, b):
+        i0 = members[b][0]
+        if b[0] == "v" and keys[i0] is None:
+            v = order[i0]
+            color, fill = (_MARK, _MARK_FILL) if on_path[i0] else _tone(_scope(v), dead, saturated)
+            add_value(graph, names[b], v, v.label, grad(v), color=color, fill=fill)
+            return
+        lines = _box_lines(b, [order[i] for i in members[b]], list(outputs[b]), order, height, grad,
+                           dead, saturated, short=collapse.layer_of(b) is not None)
+        color, fill = _tone(b if isinstance(b, str) else None, dead, saturated)
+        attrs = {"fillcolor": fill or _BOX_FILL}
+        if any(on_path[i] for i in members[b]):
+            attrs.update(color=_MARK, penwidth="2.5", fillcolor=_MARK_FILL)
+        elif color:
+            attrs.update(color=color, fontcolor="#616161" if color == _DEAD else "black")
+        graph.node(names[b], "<" + "<br/>".join(lines) + ">", id=names[b], shape="box3d",
+                   style="filled", **attrs)
+
+    for b in names:
+        if collapse.layer_of(b) is None:
+            box_node(g, b)
+    for layer, boxes in sorted(clusters.items(), key=lambda kv: _module_order(kv[0])):
+        with g.subgraph(name=cluster_name[layer]) as c:
+            c.attr(label=layer, style="rounded", color="#90a4ae", fontname=_FONT, fontsize="11")
+            with c.subgraph() as same:
+                same.attr(rank="same")
+                for b in boxes:
+                    box_node(same, b)
+                # Flat edges order a rank left to right, which LR and RL turn bottom to top.
+                stacked = boxes[::-1] if g.graph_attr["rankdir"] in ("LR", "RL") else boxes
+                for a, b in zip(stacked, stacked[1:]):
+                    same.edge(names[a], names[b], style="invis")
+
+    marked_edge = {}
+    for i, ks in enumerate(s.kids):
+        if on_path[i]:
+            for k in ks:
+                if on_path[k]:
+                    marked_edge[collapse.box_of(keys, k), collapse.box_of(keys, i)] = True
+    bundled = collapse.bundles(edges)
+    in_bundle = {p for pairs in bundled.values() for p in pairs}
+    for (a, b), n in edges.items():
+        if (a, b) in in_bundle:
+            continue
+        attrs = {}
+        if n > 1:
+            attrs["label"] = f"×{n}"
+        dst = order[members[b][0]]
+        if b[0] == "v" and keys[members[b][0]] is None:
+            names_at = operand_names(dst)
+            if names_at:
+                at = [nm for k, nm in zip(s.kids[members[b][0]], names_at) if collapse.box_of(keys, k) == a]
+                attrs.update(headlabel="/".join(at), labelfontsize="9", labelfontcolor="#1565c0")
+        if marked_edge.get((a, b)):
+            attrs.update(color=_MARK, penwidth="2.5")
+        g.edge(names[a], _in_port(names, b, keys, members), **attrs)
+    if bundled:
+        g.attr(compound="true")
+    for (ea, eb), pairs in bundled.items():
+        total = sum(edges[p] for p in pairs)
+        srcs = list(dict.fromkeys(a for a, _ in pairs))
+        dsts = list(dict.fromkeys(b for _, b in pairs))
+        tail = _middle(clusters[ea[1]], srcs) if ea[0] == "layer" else ea[1]
+        head = _middle(clusters[eb[1]], dsts) if eb[0] == "layer" else eb[1]
+        attrs = {"label": f"{len(srcs)} → {len(dsts)} boxes\n×{total}", "penwidth": "2"}
+        if ea[0] == "layer":
+            attrs["ltail"] = cluster_name[ea[1]]
+        if eb[0] == "layer":
+            attrs["lhead"] = cluster_name[eb[1]]
+        if any(marked_edge.get(p) for p in pairs):
+            attrs.update(color=_MARK, penwidth="3")
+        g.edge(names[tail], _in_port(names, head, keys, members), **attrs)
+    return len(names)
+
+
+def _in_port(names, b, keys, members):
+    """Edges into a value drawn on its own end at its op's ellipse."""
+    i0 = members[b][0]
+    return names[b] + "op" if b[0] == "v" and keys[i0] is None else names[b]
+
+
+def _middle(boxes, used):
+    """The box at the middle of a layer's column that an edge of the bundle touches, so the
+    bundle's one edge meets the layer near its centre."""
+    used = set(used)
+    touched = [b for b in boxes if b in used]
+    return touched[len(touched) // 2]
+
+
+def _box_lines(b, vs, outs, order, height, grad, dead, saturated, short):
+    """The text of a box holding several values."""
+    n = len(vs)
+    leaves = sum(v.is_leaf for v in vs)
+    if isinstance(b, str):
+        title = b.rsplit(".", 2)[-2] + "." + b.rsplit(".", 1)[-1] if short else b
+    elif b[0] == "chain":
+        op = order[b[1]].op
+        title = f"{'sum' if op == '+' else 'product'}: {n} × {op}"
+    elif b[0] == "class" and order[b[1]].is_leaf:
+        title = f"{n} leaves"
+    elif b[0] == "class":  # parallel values, perhaps a run of several ops each
+        ops = list(dict.fromkeys(op_text(v) for v in sorted(vs, key=lambda v: height[v])))
+        title = f"{n // len(ops)} × " + (ops[0] if len(ops) == 1 else f"({' → '.join(ops)})")
+    else:
+        title = "… the rest"
+    lines = [f"<b>{html.escape(title)}</b>"]
+    if isinstance(b, tuple) and b[0] == "class" and order[b[1]].is_leaf:
+        named = [v.label for v in vs if v.label]
+        if named:
+            shown = ", ".join(named[:2]) + (f", …, {named[-1]}" if len(named) > 3 else
+                                            f", {named[2]}" if len(named) == 3 else "")
+            lines.append(html.escape(shown))
+    else:
+        lines.append(f"{n} nodes hidden" + (f", {leaves} leaves" if leaves else ""))
+    if isinstance(b, str) and collapse.layer_of(b) is None:
+        for what, scopes in (("dead", dead), ("saturated", saturated)):
+            inside = sorted((x for x in scopes if x.startswith(b + ".")), key=_module_order)
+            if inside:
+                lines.append(html.escape(f"{what}: " + ", ".join(x[len(b) + 1:] for x in inside)))
+    if len(outs) == 1:
+        out = order[outs[0]]
+        g = grad(out)
+        lines.append(f"out data {fmt(out.data)}" + (f" grad {g}" if g is not None else ""))
+    return lines
