@@ -47,9 +47,11 @@ def fail(message, status):
 
 
 def shown(text):
-    """`text` printable on any terminal: bytes of the command line that are not UTF-8 (kept
-    by Python as lone surrogates) appear as \\xNN instead of crashing the print."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """`text` printable on one line of any terminal: bytes of the command line that are not
+    UTF-8 (kept by Python as lone surrogates) and control characters appear escaped (\\xff,
+    \\n) instead of crashing the print or breaking the line."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def parse_inputs(pairs, used):
