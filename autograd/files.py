@@ -64,12 +64,13 @@ def _temp(shown, real, folder):
 
 
 def check_writable(path):
-    """Raise UnwritablePath unless `path` could be written by `write_atomic` now."""
+    """Raise UnwritablePath unless `path` could be written by `write_atomic` now; returns
+    `path`."""
     shown, real, folder, _ = _resolve(path)
     fd, tmp = _temp(shown, real, folder)
     os.close(fd)
     os.unlink(tmp)
-    return shown
+    return path
 
 
 def write_atomic(path, data, *, encoding="utf-8"):
