@@ -8,15 +8,18 @@ also takes a list of samples (a list of predictions and a list of targets; for
 `cross_entropy` a list of logit lists) and returns the mean of the per-sample losses, as
 PyTorch's default `reduction="mean"` does.
 
-Stability: softmax and log-softmax subtract max(z) first. The max is taken as a plain
-number (a constant), which is exact, not an approximation: log-softmax(z - c) =
-log-softmax(z) for any c, so the gradient through the shift is zero anyway. Binary
+Stability: softmax and log-softmax subtract max(z) first. The max is a constant of the graph
+(`shift`: a leaf no gradient flows into), which is exact, not an approximation:
+log-softmax(z - c) = log-softmax(z) for any c, so the gradient through the shift is zero
+anyway. It is made by `autograd.trace.stop_gradient`, so a traced step recomputes it from
+the logits at every replay instead of keeping the number it had while tracing. Binary
 cross-entropy is written softplus(z) - t·z, finite for any logit. All are finite for
 logits like [1000, -1000, 0].
 """
 from numbers import Integral, Real
 
 from autograd import Value
+from autograd.trace import stop_gradient
 
 
 def _value(x, what):
@@ -51,8 +54,19 @@ def _batch(fn, pred, target, what):
     return _mean([fn(p, t) for p, t in zip(pred, target)])
 
 
+def shift(zs):
+    """max(z) as a leaf Value with no gradient: the constant a stable softmax subtracts.
+
+        >>> zs = [Value(1.0), Value(3.0)]; m = shift(zs); (m.data, m.is_leaf)
+        (3.0, True)
+    """
+    m = stop_gradient(max, zs)
+    m.label = "max"
+    return m
+
+
 def _logsumexp(zs):
-    m = max(z.data for z in zs)
+    m = shift(zs)
     total = None
     for z in zs:
         e = (z - m).exp()
@@ -70,7 +84,7 @@ def log_softmax(values):
 def softmax(values):
     """[exp(zᵢ - max) / Σⱼ exp(zⱼ - max)], a list of Values summing to 1."""
     zs = _values(values, "softmax input")
-    m = max(z.data for z in zs)
+    m = shift(zs)
     es = [(z - m).exp() for z in zs]
     total = es[0]
     for e in es[1:]:
