@@ -67,10 +67,13 @@ class Diagnosis:
     """What `diagnose` found: `.dead` (neuron paths), `.saturated` (layer path → fraction of
     saturated outputs, tanh/sigmoid layers only), `.layers` (a LayerHealth per layer),
     `.outputs` (the model's output on each sample, as floats or lists of floats),
-    `.flagged` (layer path → flags, only layers with any)."""
+    `.flagged` (layer path → flags, only layers with any), `.saturated_units` (paths of
+    tanh/sigmoid neurons saturated on more than half the samples: what `draw(...,
+    saturated=...)` marks)."""
 
-    def __init__(self, layers, dead, outputs, samples):
+    def __init__(self, layers, dead, outputs, samples, saturated_units=()):
         self.layers, self.dead, self.outputs, self.samples = layers, dead, outputs, samples
+        self.saturated_units = list(saturated_units)
         self.saturated = {h.path: h.saturated for h in layers if h.saturated is not None}
 
     @property
@@ -233,7 +236,7 @@ def diagnose(model, X, *, previous=None, lr=None):
     # Per layer, per unit: how often active (pre-activation > 0) and saturated; and the
     # running sums of all outputs for mean and std.
     active = [[0] * len(l.neurons) for l in layers]
-    saturated = [0] * len(layers)
+    saturated = [[0] * len(l.neurons) for l in layers]
     sums = [0.0] * len(layers)
     squares = [0.0] * len(layers)
     numbers = float_layers(model)
@@ -252,7 +255,10 @@ def diagnose(model, X, *, previous=None, lr=None):
             bounds = BOUNDS.get(layer.activation)
             if bounds is not None:
                 lo, hi = bounds[0] + SATURATION_MARGIN, bounds[1] - SATURATION_MARGIN
-                saturated[li] += sum(1 for o in out if o <= lo or o >= hi)
+                sat = saturated[li]
+                for j, o in enumerate(out):
+                    if o <= lo or o >= hi:
+                        sat[j] += 1
             s = 0.0
             q = 0.0
             for o in out:
@@ -262,7 +268,7 @@ def diagnose(model, X, *, previous=None, lr=None):
             squares[li] += q
             h = out
         outputs.append(h[0] if len(h) == 1 else h)
-    report_layers, dead = [], []
+    report_layers, dead, saturated_units = [], [], []
     for li, layer in enumerate(layers):
         width = len(layer.neurons)
         count = n * width
@@ -271,6 +277,8 @@ def diagnose(model, X, *, previous=None, lr=None):
         relu = layer.activation in RELU_FAMILY
         dead_here = [nr.path for nr, c in zip(layer.neurons, active[li]) if c == 0] if relu else []
         dead += dead_here
+        if layer.activation in BOUNDS:
+            saturated_units += [nr.path for nr, c in zip(layer.neurons, saturated[li]) if 2 * c > n]
         ws = [w for n_ in layer.neurons for w in n_.w]
         data = [w.data for w in ws]
         data_std = _std(data)
@@ -283,9 +291,9 @@ def diagnose(model, X, *, previous=None, lr=None):
             update_data = _ratio(lr * _std([w.grad for w in ws]), data_std)
         h = LayerHealth(path=layer.path, activation=layer.activation, neurons=width,
                         dead=len(dead_here) if relu else None,
-                        saturated=saturated[li] / count if layer.activation in BOUNDS else None,
+                        saturated=sum(saturated[li]) / count if layer.activation in BOUNDS else None,
                         mean=mean, std=math.sqrt(var), grad_data=grad_data,
                         update_data=update_data)
         h.flags = _flags(h, relu)
         report_layers.append(h)
-    return Diagnosis(report_layers, dead, outputs, n)
+    return Diagnosis(report_layers, dead, outputs, n, saturated_units)

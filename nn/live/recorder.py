@@ -104,12 +104,12 @@ class Recorder:
         the batch that step learned from."""
         start = time.perf_counter()
         self.losses.append(float(loss))
-        if self.path is not None:
-            if step % self.k == 0:
-                self.frames.append(self.frame(step))
-                self._thin()
-            elif (step + 1) % self.k == 0:
-                self.remember()
+        recording = self.path is not None
+        if recording and step % self.k == 0:
+            self.frames.append(self.frame(step))
+            self._thin()
+        elif (recording and (step + 1) % self.k == 0) or step + 1 == self.total_steps:
+            self.remember()  # the next frame measures that one step's update
         self.seconds += time.perf_counter() - start
 
     def on_epoch(self, row):
@@ -157,6 +157,7 @@ class Recorder:
             "layers": [[h.dead, h.saturated, h.mean, h.std, h.grad_data, h.update_data,
                         ", ".join(h.flags)] for h in report.layers],
             "dead": report.dead,
+            "saturated_units": report.saturated_units,
             "grid": self._grid() if self.two_d else None,
         }
 
@@ -178,7 +179,7 @@ class Recorder:
         self.cells = [[x0 + (x1 - x0) * (c + 0.5) / cols, y1 - (y1 - y0) * (r + 0.5) / rows]
                       for r in range(rows) for c in range(cols)]
         step = max(1, len(X) // 500)
-        self.points = [[round(p[0], 4), round(p[1], 4), t] for p, t in zip(X[::step], y[::step])]
+        self.scatter = [[round(p[0], 4), round(p[1], 4), t] for p, t in zip(X[::step], y[::step])]
 
     def grid_values(self):
         """The model's prediction on each grid cell: P(class 1) for one output, else the

@@ -57,7 +57,7 @@ def page_data(rec):
     if rec.two_d:
         cols, rows = rec.grid
         data["grid"] = {"cols": cols, "rows": rows, "bounds": list(rec.bounds),
-                        "binary": rec.outputs == 1, "points": rec.points}
+                        "binary": rec.outputs == 1, "points": rec.scatter}
     return _clean(data)
 
 

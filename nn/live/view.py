@@ -1,0 +1,172 @@
+"""The live training view: one Jupyter output, redrawn in place while a model trains.
+
+    view = LiveView()                   # or LiveView("run.html") to also write a replay page
+    view.on_start(model, X, y, X_test, y_test, total_steps=...)
+    ... view.on_step(step, loss) after each optimiser step ...
+    view.on_end()
+
+Why IPython display handles (`display(..., display_id=True)` then `handle.update(...)`)
+rather than widgets: they need no front-end extension, so the same view updates in place in
+JupyterLab, the classic Notebook and VS Code alike; and every update replaces the output
+stored in the notebook, so a notebook saved after training keeps the last frame, which a
+reopened (even untrusted) notebook still shows. Each frame is a PNG drawn by matplotlib
+(Agg, off-screen) with the status line as text beside it: loss curves, accuracy, the
+decision boundary for 2-D inputs, a table of each layer's health (`nn.diagnose`), and the
+graph of one sample's loss with its current data and grads (`autograd.draw`).
+
+Drawing a frame takes a while (tenths of a second), so frames are rate-limited by time: at
+most `rate` per second, and never sooner than `spacing` times the last frame's cost after
+it, which caps the view's share of the run's time near 1 / (1 + spacing) (20 % by default).
+"""
+import base64
+import html
+import re
+import time
+
+from .assets import read_asset
+from .recorder import Recorder
+
+
+def in_notebook():
+    """True inside a Jupyter kernel (JupyterLab, Notebook, VS Code), not a terminal."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _fmt(x, spec=".4g"):
+    return "–" if x is None else format(x, spec)
+
+
+class LiveView(Recorder):
+    """A Recorder that also shows itself in Jupyter. `path`: also write a replay page.
+    `rate`: at most this many frames per second; `spacing`: wait at least this many times
+    the last frame's drawing time before the next; `show`: display (default: only inside a
+    Jupyter kernel); `graph`: draw the loss graph of training sample `sample_index`."""
+
+    def __init__(self, path=None, *, rate=2.0, spacing=4.0, show=None, graph=True,
+                 sample_index=0, **kw):
+        super().__init__(path, **kw)
+        if not rate > 0 or not spacing >= 0:
+            raise ValueError(f"live: rate must be > 0 and spacing >= 0, got {rate!r}, {spacing!r}")
+        self.rate, self.spacing, self.graph, self.sample_index = rate, spacing, graph, sample_index
+        self.show = in_notebook() if show is None else bool(show)
+        self.shown = 0          # frames displayed so far: the counter in the status line
+        self.handle = None
+        self.curves = {}        # step -> (train loss, test loss, train acc, test acc)
+        self.draw_seconds = 0.0
+
+    def on_start(self, model, X, y, X_test=None, y_test=None, **kw):
+        super().on_start(model, X, y, X_test, y_test, **kw)
+        self.sample = (X[self.sample_index], y[self.sample_index])
+        self.pending = False
+        self.curves = {}
+        self.shown = 0
+        self.handle = None
+        if self.show:  # at once, so the view is there; its first picture comes within 1 / rate s
+            from IPython.display import display
+            text = f"live view: frame 0 · starting: {self.title}, {len(X)} samples"
+            self.handle = display({"text/plain": text, "text/html": html.escape(text)},
+                                  raw=True, display_id=True)
+            self.next_time = time.perf_counter() + 1.0 / self.rate
+
+    def on_step(self, step, loss):
+        super().on_step(step, loss)
+        if not self.show:
+            return
+        if self.pending:               # parameters were kept one step ago: draw this step
+            self.pending = False
+            frame = self.frames[-1] if self.path and self.frames[-1]["step"] == step else self.frame(step)
+            self._display(frame)
+        elif time.perf_counter() >= self.next_time:
+            self.pending = True
+            self.remember()
+
+    def on_epoch(self, row):
+        super().on_epoch(row)
+
+    def on_end(self):
+        super().on_end()
+        if self.show:
+            step = len(self.losses)
+            last = self.frames[-1] if self.frames and self.frames[-1]["step"] == step else self.frame(step)
+            self._display(last, final=True)
+
+    # -- drawing ----------------------------------------------------------------------------
+    def status(self, frame, final=False):
+        total = f"/{self.total_steps}" if self.total_steps else ""
+        parts = [f"live view: frame {self.shown}", f"step {frame['step']}{total}",
+                 f"epoch {frame['epochs_done'] + (0 if final else 1)}"]
+        if frame["loss"] is not None:
+            parts.append(f"loss {frame['loss']:.4g}")
+        parts.append(f"train acc {_fmt(frame['train_accuracy'], '.1%')}")
+        if frame["test_accuracy"] is not None:
+            parts.append(f"test acc {frame['test_accuracy']:.1%}")
+        if frame["dead"]:
+            parts.append(f"{len(frame['dead'])} dead")
+        if final:
+            parts.append("done")
+        return " · ".join(parts)
+
+    def bundle(self, frame, final=False):
+        """The display data of a frame: the figure as PNG; HTML with the status line, the
+        figure and the sample's graph (a second PNG, at a size where its numbers can be
+        read); and the status line as plain text."""
+        from .figure import frame_figure
+        text = self.status(frame, final)
+        png = base64.b64encode(frame_figure(self, frame, text)).decode("ascii")
+        data = {"text/plain": text, "image/png": png}
+        graph = base64.b64encode(self.sample_graph(frame)).decode("ascii") if self.graph else ""
+        parts = {"status": html.escape(text), "png": png, "graph": graph,
+                 "step": f"step {frame['step']}", "open": "open" if graph else "hidden"}
+        data["text/html"] = re.sub(r"\$(status|png|graph|step|open)\b", lambda m: parts[m.group(1)],
+                                   read_asset("live.html"))
+        return data
+
+    def _display(self, frame, final=False):
+        start = time.perf_counter()
+        from IPython.display import display
+        f = frame
+        self.curves[f["step"]] = (f["train_loss"], f["test_loss"], f["train_accuracy"], f["test_accuracy"])
+        self.shown += 1
+        data = self.bundle(frame, final)
+        if self.handle is None:
+            self.handle = display(data, raw=True, display_id=True)
+        else:
+            self.handle.update(data, raw=True)
+        cost = time.perf_counter() - start
+        self.draw_seconds += cost
+        self.seconds += cost
+        now = time.perf_counter()
+        self.next_time = now + max(1.0 / self.rate, self.spacing * cost)
+
+    def sample_graph(self, frame):
+        """PNG bytes of the graph of one training sample's loss, with its data and grads now.
+        The parameters' grads are put back afterwards: the training loop's are untouched."""
+        import inspect
+
+        from autograd import draw
+        params = self.model.parameters()
+        kept = [p.grad for p in params]
+        try:
+            for p in params:
+                p.grad = 0.0
+            x, t = self.sample
+            loss = self.loss(self.model(x), t)
+            loss.label = "loss"
+            loss.backward()
+            options = {}
+            names = inspect.signature(draw).parameters
+            if "dead" in names:
+                options["dead"] = set(frame["dead"])
+            if "saturated" in names:
+                options["saturated"] = set(frame["saturated_units"])
+            graph = draw(loss, max_nodes=60, **options)
+            graph.graph_attr["dpi"] = "60"  # small, but every number stays legible
+            return graph.pipe(format="png")
+        finally:
+            for p, g in zip(params, kept):
+                p.grad = g
