@@ -52,15 +52,22 @@ def _record(fn, xs, what):
 
 
 def forward_order(outputs):
-    """Every interior node the outputs depend on, each after all of its children: the
-    reverse of `topo_order`, merged over several outputs (a node shared by two outputs
-    appears once, at its first place)."""
+    """Every interior node the outputs depend on, each after all of its children: for one
+    output the reverse of `topo_order`; for several, one depth-first walk over them all (a
+    node shared by many outputs is visited once, so a chain with an output per step costs
+    its length, not its length squared)."""
+    if len(outputs) == 1:
+        return topo_order(outputs[0])[::-1]
     order, seen = [], set()
-    for out in outputs:
-        for node in reversed(topo_order(out)):
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
+    stack = [(out, False) for out in reversed(outputs)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif node not in seen and not node.is_leaf:
+            seen.add(node)
+            stack.append((node, True))
+            stack.extend((c, False) for c in node.children if c not in seen)
     return order
 
 

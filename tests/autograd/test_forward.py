@@ -245,3 +245,23 @@ def test_fused_and_unfused_mlps_give_the_same_hessian():
     b, _ = mlp_loss(False, "tanh", 3)
     Ha, Hb = hessian(a, params), hessian(b, params)
     assert all(close(x, y, 1e-12, 1e-14) for ra, rb in zip(Ha, Hb) for x, y in zip(ra, rb))
+
+
+def test_deep_chains_and_an_output_per_step():
+    def chain(x, n=100_000):
+        for _ in range(n):
+            x = x * 1.0 + 0.0
+        return x
+    assert jvp(chain, [2.0], [3.0]) == (2.0, 3.0)          # iterative: no recursion limit
+
+    def trajectory(x, n=2000):
+        out, h = [], x
+        for _ in range(n):
+            h = (h * 0.9 + x * 0.5).tanh()
+            out.append(h)
+        return out
+    _, ds = jvp(trajectory, [0.3], [1.0])                  # one walk, not 2000 of them
+    assert len(ds) == 2000 and all(math.isfinite(d) for d in ds)
+    J = jacobian(lambda x: trajectory(x, 50), [0.3])
+    assert [row[0] for row in J] == pytest.approx(jvp(lambda x: trajectory(x, 50), [0.3], [1.0])[1],
+                                                  rel=1e-12, abs=1e-15)
