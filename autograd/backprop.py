@@ -6,7 +6,8 @@ recursion-limit change.
 """
 from contextlib import contextmanager
 
-from .value import Value, _leaf, _real, is_grad_enabled, set_grad_enabled  # noqa: F401
+from .value import (Value, _leaf, _real, is_grad_enabled, set_grad_enabled,  # noqa: F401
+                    symbolic_local_grads)
 
 
 def topo_order(root):
@@ -91,13 +92,7 @@ def backward(root, gradient=1.0):
 
 def _edges(node, create_graph):
     """(child, ∂node/∂child) pairs; with create_graph the locals are Values in a new graph."""
-    if not create_graph:
-        return zip(node.children, node.local_grads)
-    op, operands = node._op, node.operands
-    if type(node._b) is tuple:
-        every = op.partials(*operands, node)
-        return [(a, d) for a, d in zip(operands, every) if isinstance(a, Value)]
-    return [(a, op.local(i, *operands, node)) for i, a in enumerate(operands) if isinstance(a, Value)]
+    return zip(node.children, symbolic_local_grads(node) if create_graph else node.local_grads)
 
 
 def grad(output, inputs, create_graph=False):

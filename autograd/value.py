@@ -5,13 +5,24 @@
     (5.0, 4.0)
 
 A node stores, per child, the local derivative ∂node/∂child as a float computed at forward
-time from the op table (`ops.py`), so backward never calls back into op code. Edges live in
-four slots instead of tuples: `_a, _da` (first child, its local), `_b, _db` (second child, its
-local). A one-child node has `_b = None` and keeps in `_db` the plain-number operand it was
-made with, if any (`x * 3`: the 3), for `create_graph`. An n-ary node keeps tuples of children
-and locals in `_a, _da`, every operand in `_db`, and in `_b` a tuple of just its interior
-(non-leaf) children, so ordering the graph skips a neuron's hundreds of weights. No tuple per
-node and no closure: a chain node costs about 130 bytes and is freed by reference counting.
+time from the op table (`ops.py`), so backward never calls back into op code. The edges
+live in four slots instead of a tuple per node, in one of five shapes:
+
+    shape                         _op       _a              _da            _b            _db
+    leaf (input, parameter)       None      None            None           None          None
+    one child: -x, x.exp()        Op        x               ∂/∂x           None          None
+    one child and a number: x*3   variant   x               ∂/∂x           None          3.0
+    two children: x*y             Op        x               ∂/∂x           y             ∂/∂y
+    n-ary: Σ wᵢxᵢ + b             Op        children tuple  locals tuple   interior      operands
+
+A variant (`op.const_at` 0 or 1) records where the number stood: `3 - x` and `x - 3` differ.
+An n-ary node keeps in `_b` just its interior (non-leaf) children, so ordering the graph skips
+a neuron's hundreds of weights. No tuple per node and no closure: a chain node costs about
+130 bytes and is freed by reference counting.
+
+This module is the one owner of that encoding. Everything else reads `children`,
+`local_grads`, `operands`, `op`, `is_leaf` and `symbolic_local_grads(node)`; only the hot
+loops of `backprop` (ordering the graph, applying the chain rule) read the slots directly.
 """
 import threading
 from numbers import Real
@@ -182,6 +193,18 @@ class Value:
         """Add ∂self/∂v × gradient into `v.grad` for every Value v this one depends on."""
         from .backprop import backward
         backward(self, gradient)
+
+
+def symbolic_local_grads(node):
+    """`node.local_grads` evaluated again by the op table's formulas on the operands, so that
+    Values give Values (a graph that can be differentiated again): `grad(create_graph=True)`."""
+    op, operands = node._op, node.operands
+    if op is None:
+        return ()
+    if type(node._b) is tuple:
+        every = op.partials(*operands, node)
+        return tuple(d for a, d in zip(operands, every) if isinstance(a, Value))
+    return tuple(op.local(i, *operands, node) for i, a in enumerate(operands) if isinstance(a, Value))
 
 
 def _data(x):
