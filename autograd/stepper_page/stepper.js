@@ -199,6 +199,13 @@
   box.addEventListener("click", function (e) {
     if (!/^(INPUT|BUTTON|TEXTAREA|SELECT)$/.test(e.target.tagName)) box.focus({preventScroll: true});
   });
+  // A click elsewhere takes the keys away again. JupyterLab keeps the focus where it is when
+  // a click stays inside the notebook, so the stepper lets go of it itself.
+  function letGo(e) {
+    if (!box.isConnected) { document.removeEventListener("mousedown", letGo, true); return; }
+    if (!box.contains(e.target) && box.contains(document.activeElement)) document.activeElement.blur();
+  }
+  if (!standalone) document.addEventListener("mousedown", letGo, true);
   resize();
   show(0);
 })();
