@@ -223,3 +223,20 @@ def test_checking_is_per_thread():
     assert results == {"other": INF, "other checked": True}
     assert engine_is_untouched()
 
+
+
+def test_draw_highlights_the_blamed_node_and_its_path():
+    from autograd import draw
+    x, c = Value(0.0, label="x"), Value(5.0, label="c")
+    L = (x ** 0.5) * 3.0 + c
+    L.label = "L"
+    err = raised(L.backward)
+    plain, marked = draw(L).source, draw(L, highlight=err.node).source
+    assert marked != plain
+    assert draw(L, highlight=err.path).source == marked   # the path to the root is marked anyway
+    svg = draw(L, highlight=err.node).pipe(format="svg").decode()
+    assert "<svg" in svg
+    # a forward anomaly's node is the root of what was built so far
+    w = Value(math.nan, label="w")
+    err = raised(lambda: w * 2.0)
+    assert draw(err.node, highlight=err.node).source != draw(err.node).source
