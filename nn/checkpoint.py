@@ -1,166 +1,188 @@
-"""Model files: JSON holding the architecture and every parameter's number.
+"""Model files: a JSON document holding a model's class, architecture and numbers.
 
-    {"format": "chainrule-nn", "version": 1, "class": "MLP",
+    {"format": "chainrule-nn", "version": 2, "class": "MLP",
      "config": {"nin": 64, "nouts": [16, 16, 10], ...},
-     "parameters": {"layers.0.neurons.0.w.0": 0.123, ...}}
+     "parameters": {"layers.0.neurons.0.w.0": 0.123, ...},
+     "sha256": "5f1c..."}
 
-Saving writes a temporary file next to the target, fsyncs it and renames it over the
-target, so a crash or error mid-save leaves the old file whole. Loading checks the whole
-file before building anything and names the file and the problem in every error.
+This module only reads, writes and checks documents; turning one into a model is the
+model classes' business (`Module.save`, `MLP.load`). `write` goes through
+`autograd.files.write_atomic`, so a failed save leaves the old file whole and a symlink's
+target is replaced, never the link. `read` opens regular files only (a FIFO or a device
+would block or never end), refuses a file larger than its byte bound before reading it,
+and names the file and the problem in every error.
+
+`sha256` is the SHA-256 of the canonical encoding of class, config and parameters (`canonical`):
+any change to a number, a name or the architecture after saving makes the file fail to
+load instead of loading as a different model. Version 1 files, written before the checksum
+existed, are still read (they have nothing to verify); saving always writes version 2.
+
+Errors: `CheckpointError` (a ValueError) for a file that exists but cannot be used,
+`FileNotFoundError` for a missing one, other `OSError`s when the file cannot be read.
 """
+import hashlib
 import json
 import math
 import os
-import tempfile
+import stat
+from collections import namedtuple
 
-FORMAT, VERSION = "chainrule-nn", 1
+from autograd.files import write_atomic
+
+FORMAT, VERSION = "chainrule-nn", 2
+READABLE_VERSIONS = (1, 2)
+KEYS = {1: {"format", "version", "class", "config", "parameters"}}
+KEYS[2] = KEYS[1] | {"sha256"}
+
+# A saved parameter takes about 50 bytes (a name like "layers.2.neurons.15.w.783", the
+# shortest repr of a float, separators); 96 leaves room for long names. The bound on a
+# model file for at most n parameters is HEADER_BYTES + BYTES_PER_PARAMETER * n.
+BYTES_PER_PARAMETER = 96
+HEADER_BYTES = 64 * 1024
+
+Document = namedtuple("Document", "cls config parameters version")
 
 
 class CheckpointError(ValueError):
-    """A model file that exists but cannot be used: empty, corrupt, wrong format or shape."""
+    """A model file that exists but cannot be used: empty, corrupt, changed after saving,
+    too large, wrong format or shape."""
 
 
-def _classes():
-    from .mlp import MLP, Layer, Neuron
-    return {"MLP": MLP, "Layer": Layer, "Neuron": Neuron}
+def max_bytes(max_parameters):
+    """The largest file `read` accepts for a model of at most `max_parameters` (None: any)."""
+    return None if max_parameters is None else HEADER_BYTES + BYTES_PER_PARAMETER * max_parameters
 
 
-def save(model, path):
-    path = os.fspath(path)
-    name = type(model).__name__
-    if name not in _classes():
-        raise TypeError(f"cannot save a {name}: only {', '.join(_classes())} are supported")
-    params = model.state_dict()
-    for key, v in params.items():
+def canonical(cls, config, parameters):
+    """The bytes the checksum covers: one encoding per document, whatever its layout."""
+    return json.dumps([cls, config, parameters], sort_keys=True, separators=(",", ":"),
+                      allow_nan=False).encode("ascii")
+
+
+def checksum(cls, config, parameters):
+    return hashlib.sha256(canonical(cls, config, parameters)).hexdigest()
+
+
+def write(path, cls, config, parameters):
+    """Write a document atomically; `parameters` maps names to finite floats."""
+    shown = os.fspath(path)
+    for key, v in parameters.items():
         if not math.isfinite(v):
-            raise ValueError(f"cannot save {path}: parameter {key!r} is {v!r} (not finite)")
-    doc = {"format": FORMAT, "version": VERSION, "class": name, "config": model.config(),
-           "parameters": params}
-    text = json.dumps(doc, allow_nan=False) + "\n"  # repr-exact floats: a round trip is lossless
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                                   dir=folder)
-    except OSError as e:
-        raise type(e)(e.errno, f"cannot save the model: {e.strerror}", path) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file 0600; give it the mode a plain open() would (or the mode
-        # of the file it replaces), so saving does not make a model private.
-        os.chmod(tmp, _mode_for(path))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:  # make the rename itself durable; not every filesystem allows fsync on a directory
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+            raise ValueError(f"cannot save {shown}: parameter {key!r} is {v!r} (not finite)")
+    doc = {"format": FORMAT, "version": VERSION, "class": cls, "config": config,
+           "parameters": parameters, "sha256": checksum(cls, config, parameters)}
+    # repr-exact floats: a round trip is lossless
+    write_atomic(path, json.dumps(doc, allow_nan=False) + "\n")
 
 
-def _mode_for(path):
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+def read(path, max_parameters=None):
+    """The checked `Document` (cls, config, parameters, version) in the file at `path`.
 
-
-def read(path):
-    """The checked contents of a model file: (class, config, parameters)."""
+    `max_parameters` bounds the file's size (see `max_bytes`) before anything is read.
+    The document's shape and checksum are checked here; whether config and parameters fit
+    a model class is for the caller to check.
+    """
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise FileNotFoundError(2, "model file not found", path) from None
+    raw = _read_bounded(path, max_bytes(max_parameters), max_parameters)
     if not raw.strip():
         raise CheckpointError(f"{path}: model file is empty")
-    try:
-        doc = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
-    except UnicodeDecodeError as e:
-        raise CheckpointError(f"{path}: not a text file (byte {e.start} is not UTF-8)") from None
-    except json.JSONDecodeError as e:
-        # save() always ends the file with "}": a file that stops short was cut off
-        what = "corrupt" if raw.rstrip().endswith(b"}") else "truncated"
-        raise CheckpointError(f"{path}: {what} JSON at line {e.lineno} column {e.colno}: "
-                              f"{e.msg}") from None
-    except ValueError as e:
-        raise CheckpointError(f"{path}: {e}") from None
-    except RecursionError:
-        raise CheckpointError(f"{path}: corrupt JSON: nested too deeply") from None
+    doc = _parse(path, raw)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a chainrule nn model file (no \"format\": "
                               f"\"{FORMAT}\")")
-    if doc.get("version") != VERSION:
-        raise CheckpointError(f"{path}: unsupported format version {doc.get('version')!r} "
-                              f"(this chainrule reads version {VERSION})")
-    cls_name, config, params = doc.get("class"), doc.get("config"), doc.get("parameters")
-    classes = _classes()
-    if cls_name not in classes:
-        raise CheckpointError(f"{path}: unknown model class {cls_name!r}; expected one of "
-                              f"{', '.join(classes)}")
+    version = doc.get("version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        raise CheckpointError(f"{path}: unsupported format version {shorten(version)} (this "
+                              f"chainrule reads versions {', '.join(map(str, READABLE_VERSIONS))})")
+    unexpected = sorted(set(doc) - KEYS[version])
+    missing = sorted(KEYS[version] - set(doc))
+    if unexpected or missing:
+        what = "; ".join(filter(None, [
+            missing and f"missing {', '.join(map(repr, missing))}",
+            unexpected and f"unexpected {', '.join(shorten(k) for k in unexpected[:5])}"]))
+        raise CheckpointError(f"{path}: not a version {version} model file: {what}")
+    cls, config, params = doc["class"], doc["config"], doc["parameters"]
+    if not isinstance(cls, str):
+        raise CheckpointError(f"{path}: \"class\" must be a string, got {_kind(cls)}")
     if not isinstance(config, dict):
         raise CheckpointError(f"{path}: \"config\" must be an object, got {_kind(config)}")
     if not isinstance(params, dict):
         raise CheckpointError(f"{path}: \"parameters\" must be an object, got {_kind(params)}")
-    return classes[cls_name], config, params
+    if version >= 2:
+        try:
+            expected = checksum(cls, config, params)
+        except ValueError:  # allow_nan=False: json.loads reads 1e999 as inf
+            raise CheckpointError(f"{path}: corrupt: holds a number too large for a float "
+                                  "(not finite)") from None
+        except RecursionError:
+            raise CheckpointError(f"{path}: corrupt JSON: nested too deeply") from None
+        if doc["sha256"] != expected:
+            raise CheckpointError(f"{path}: checksum mismatch: the file was changed or damaged "
+                                  "after it was saved")
+    return Document(cls, config, params, version)
 
 
-def load(path, expect=None):
-    """A new model built from the file at `path`; `expect` (a class) must match its class."""
-    path = os.fspath(path)
-    cls, config, params = read(path)
-    if expect is not None and not issubclass(cls, expect):
-        raise CheckpointError(f"{path}: holds a {cls.__name__}, not a {expect.__name__}")
-    expected = _count(config)
-    if expected is not None and expected != len(params):
-        raise CheckpointError(f"{path}: architecture {config} has {expected} parameters but the "
-                              f"file holds {len(params)}")
+def _read_bounded(path, limit, max_parameters):
+    # O_NONBLOCK: opening a FIFO must not wait for a writer; for a regular file it changes
+    # nothing. The type is checked on the open descriptor, so the file cannot be swapped.
     try:
-        # seed=0: the drawn numbers are overwritten below, no need to spend entropy on them
-        model = cls(**config, seed=0)
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: bad architecture in \"config\": {e}") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise FileNotFoundError(2, "model file not found", path) from None
     try:
-        model.load_state_dict(params)
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: parameters do not fit the architecture "
-                              f"{model.config()}: {e}") from None
-    return model
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise CheckpointError(f"{path}: not a regular file ({_file_kind(st.st_mode)}); "
+                                  "model files are regular files")
+        if limit is not None and st.st_size > limit:
+            raise CheckpointError(f"{path}: {st.st_size} bytes is larger than a model file of "
+                                  f"at most {max_parameters} parameters can be ({limit} bytes)")
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
+        raw = f.read() if limit is None else f.read(limit + 1)
+    if limit is not None and len(raw) > limit:  # grew while we read it
+        raise CheckpointError(f"{path}: larger than a model file of at most {max_parameters} "
+                              f"parameters can be ({limit} bytes)")
+    return raw
 
 
-def _count(config):
-    """Parameters implied by a config, checked before building so that a corrupt size
-    cannot make us allocate a huge model; None when the config is too odd to say."""
+def _parse(path, raw):
     try:
-        if "nouts" in config:
-            sizes = [config["nin"], *config["nouts"]]
-        elif "nout" in config:
-            sizes = [config["nin"], config["nout"]]
-        else:
-            sizes = [config["nin"], 1]
-        if not all(type(n) is int and n >= 1 for n in sizes):
-            return None
-        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-    except (KeyError, TypeError):
-        return None
+        return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError as e:
+        raise CheckpointError(f"{path}: not a text file (byte {e.start} is not UTF-8)") from None
+    except json.JSONDecodeError as e:
+        # write() always ends the file with "}": a file that stops short was cut off
+        what = "corrupt" if raw.rstrip().endswith(b"}") else "truncated"
+        raise CheckpointError(f"{path}: {what} JSON at line {e.lineno} column {e.colno}: "
+                              f"{e.msg}") from None
+    except ValueError as e:  # NaN/Infinity, an integer of more than 4300 digits
+        raise CheckpointError(f"{path}: corrupt JSON: {e}") from None
+    except RecursionError:
+        raise CheckpointError(f"{path}: corrupt JSON: nested too deeply") from None
 
 
 def _refuse_constant(name):
     raise ValueError(f"{name} is not a valid parameter value")
 
 
+def _file_kind(mode):
+    return ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+
+
 def _kind(x):
     return type(x).__name__ if x is not None else "null"
+
+
+def shorten(x, n=80):
+    """repr(x), cut to n characters: a corrupt file's values can be huge."""
+    try:
+        r = repr(x)
+    except ValueError:  # an int too long to print
+        return f"<{type(x).__name__} too large to show>"
+    return r if len(r) <= n else r[:n - 3] + "..."

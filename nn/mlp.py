@@ -13,10 +13,12 @@ neuron makes in its forward carries `.scope` = the neuron's path (`layers.0.neur
 a renderer can draw a big network as one box per neuron. The neuron's own parameters carry
 the same scope. A neuron built on its own has no path and scope None.
 """
+import sys
+
 from autograd import Value, linear, linear_layer
 
 from . import init as _init
-from .module import Module
+from .module import MAX_PARAMETERS, Module, check_max_parameters
 
 ACTIVATIONS = {
     None: None,
@@ -43,15 +45,34 @@ def _check_fused(fused):
 
 
 def _check_size(n, what):
-    if type(n) is not int or n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    if type(n) is not int or not 1 <= n <= sys.maxsize:
+        shown = repr(n) if type(n) is not int or n.bit_length() < 256 else "a huge int"
+        raise ValueError(f"{what} must be a positive int (at most {sys.maxsize}), got {shown}")
+    return n
+
+
+def _layer_sizes(nouts):
+    if isinstance(nouts, (str, bytes, dict)) or not hasattr(nouts, "__iter__"):
+        raise TypeError(f"MLP nouts must be a list of layer sizes, got {type(nouts).__name__}")
+    nouts = list(nouts)
+    if not nouts:
+        raise ValueError("MLP nouts must list at least one layer size")
+    return [_check_size(n, f"MLP nouts[{i}]") for i, n in enumerate(nouts)]
 
 
 class Neuron(Module):
     """act(Σ wᵢxᵢ + b) for `nin` inputs. `fan_out` (the layer's width) only feeds Xavier."""
 
-    def __init__(self, nin, activation="relu", init=None, seed=None, fused=True, fan_out=1):
-        _check_size(nin, "Neuron nin")
+    CONFIG = ("nin", "activation", "init", "fused")
+
+    @classmethod
+    def parameter_count(cls, nin, **config):
+        return _check_size(nin, "Neuron nin") + 1
+
+    def __init__(self, nin, activation="relu", init=None, seed=None, fused=True, fan_out=1, *,
+                 max_parameters=MAX_PARAMETERS):
+        check_max_parameters(type(self), self.parameter_count(nin), max_parameters, {"nin": nin})
+        _check_size(fan_out, "Neuron fan_out")
         _check_activation(activation)
         self.nin, self.activation, self.init = nin, activation, init
         self.fused = _check_fused(fused)
@@ -103,23 +124,26 @@ class Neuron(Module):
     def named_parameters(self):
         return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
 
-    def config(self):
-        return {"nin": self.nin, "activation": self.activation, "init": self.init,
-                "fused": self.fused}
-
 
 class Layer(Module):
     """`nout` neurons reading the same `nin` inputs; returns a list of `nout` Values."""
 
-    def __init__(self, nin, nout, activation="relu", init=None, seed=None, fused=True):
-        _check_size(nin, "Layer nin")
-        _check_size(nout, "Layer nout")
+    CONFIG = ("nin", "nout", "activation", "init", "fused")
+
+    @classmethod
+    def parameter_count(cls, nin, nout, **config):
+        return (_check_size(nin, "Layer nin") + 1) * _check_size(nout, "Layer nout")
+
+    def __init__(self, nin, nout, activation="relu", init=None, seed=None, fused=True, *,
+                 max_parameters=MAX_PARAMETERS):
+        check_max_parameters(type(self), self.parameter_count(nin, nout), max_parameters,
+                             {"nin": nin, "nout": nout})
         _check_activation(activation)
         self.nin, self.nout, self.activation, self.init = nin, nout, activation, init
         self.fused = _check_fused(fused)
         rng = _init.make_rng(seed)
-        self.neurons = [Neuron(nin, activation, init, rng, fused, fan_out=nout)
-                        for _ in range(nout)]
+        self.neurons = [Neuron(nin, activation, init, rng, fused, fan_out=nout,
+                               max_parameters=None) for _ in range(nout)]
         self._place("")
 
     def _place(self, path):
@@ -145,24 +169,27 @@ class Layer(Module):
         return [(f"neurons.{i}.{name}", p)
                 for i, n in enumerate(self.neurons) for name, p in n.named_parameters()]
 
-    def config(self):
-        return {"nin": self.nin, "nout": self.nout, "activation": self.activation,
-                "init": self.init, "fused": self.fused}
-
 
 class MLP(Module):
     """Layers of sizes `nouts` after `nin` inputs: `activation` on every hidden layer,
     `output_activation` (default None: linear) on the last. Returns one Value when the last
-    layer has one neuron, else a list."""
+    layer has one neuron, else a list. More than `max_parameters` parameters (default
+    `nn.module.MAX_PARAMETERS`, 10 million) is refused before anything is allocated;
+    `max_parameters=None` lifts the cap."""
+
+    CONFIG = ("nin", "nouts", "activation", "output_activation", "init", "fused")
+
+    @classmethod
+    def parameter_count(cls, nin, nouts, **config):
+        """`MLP.parameter_count(784, [16, 16, 10])` is 13002."""
+        sizes = [_check_size(nin, "MLP nin")] + _layer_sizes(nouts)
+        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
 
     def __init__(self, nin, nouts, activation="relu", output_activation=None, init=None,
-                 seed=None, fused=True):
-        _check_size(nin, "MLP nin")
-        nouts = list(nouts)
-        if not nouts:
-            raise ValueError("MLP nouts must list at least one layer size")
-        for i, n in enumerate(nouts):
-            _check_size(n, f"MLP nouts[{i}]")
+                 seed=None, fused=True, *, max_parameters=MAX_PARAMETERS):
+        nouts = _layer_sizes(nouts)
+        check_max_parameters(type(self), self.parameter_count(nin, nouts), max_parameters,
+                             {"nin": nin, "nouts": nouts})
         _check_activation(activation)
         _check_activation(output_activation, "output_activation")
         self.nin, self.nouts, self.init = nin, nouts, init
@@ -171,8 +198,8 @@ class MLP(Module):
         rng = _init.make_rng(seed)
         sizes = [nin] + nouts
         last = len(nouts) - 1
-        self.layers = [Layer(sizes[i], sizes[i + 1],
-                             output_activation if i == last else activation, init, rng, fused)
+        self.layers = [Layer(sizes[i], sizes[i + 1], output_activation if i == last else
+                             activation, init, rng, fused, max_parameters=None)
                        for i in range(len(nouts))]
         for i, layer in enumerate(self.layers):
             layer._place(f"layers.{i}")
@@ -188,8 +215,3 @@ class MLP(Module):
     def named_parameters(self):
         return [(f"layers.{i}.{name}", p)
                 for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()]
-
-    def config(self):
-        return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
-                "output_activation": self.output_activation, "init": self.init,
-                "fused": self.fused}

@@ -7,13 +7,40 @@ can be listed, copied into a plain dict, checked and written to a file.
     >>> sd = model.state_dict(); model.load_state_dict(sd); len(sd)
     17
     >>> model.save("model.json"); same = MLP.load("model.json")
+
+A module class owns its architecture: `CONFIG` names the constructor arguments that rebuild
+it, `parameter_count(**config)` says how many parameters they make, before anything is
+built. Every subclass is entered in `REGISTRY` under its name when it is defined, which is
+how a model file's "class" finds its class. Models are capped at `MAX_PARAMETERS`
+parameters (a typo like `[16, 1000000000]` fails at once instead of filling the memory);
+pass `max_parameters=None` to build or load a bigger one.
 """
 import math
+import os
 from numbers import Real
+
+from . import checkpoint
+from .checkpoint import CheckpointError, shorten
+
+MAX_PARAMETERS = 10_000_000  # about 1 GB of Values
+REGISTRY = {}  # class name -> Module subclass, filled as subclasses are defined
 
 
 class Module:
-    """Base class: subclasses define `named_parameters()` and, to be saved, `config()`."""
+    """Base class: subclasses define `named_parameters()`, and to be saved and loaded,
+    `CONFIG` (the attribute names `config()` returns) and `parameter_count`."""
+
+    CONFIG = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        REGISTRY[cls.__name__] = cls
+
+    @classmethod
+    def parameter_count(cls, **config):
+        """The number of parameters a model built from `config` has, computed without
+        building it; raises TypeError/ValueError for a config that builds no model."""
+        raise NotImplementedError(f"{cls.__name__} does not count its parameters")
 
     def named_parameters(self):
         """`(name, Value)` pairs in micrograd's order: layer by layer, neuron by neuron,
@@ -42,22 +69,63 @@ class Module:
         for name, p in self.named_parameters():
             p.data = float(state[name])
 
-    def save(self, path):
-        """Write architecture and numbers to `path` as JSON, atomically: a failed save
-        leaves any existing file whole."""
-        from .checkpoint import save
-        save(self, path)
-
-    @classmethod
-    def load(cls, path):
-        """A new model of this class built from a file written by `save`."""
-        from .checkpoint import load
-        return load(path, expect=cls)
-
     def config(self):
         """The constructor arguments that rebuild this module's architecture (a JSON-able
-        dict); `type(self)(**config)` must give a model with the same parameter names."""
-        raise NotImplementedError(f"{type(self).__name__} does not describe its architecture")
+        dict); `type(self)(**config)` gives a model with the same parameter names."""
+        if not self.CONFIG:
+            raise NotImplementedError(f"{type(self).__name__} does not describe its architecture")
+        return {k: _copy(getattr(self, k)) for k in self.CONFIG}
+
+    def save(self, path):
+        """Write architecture and numbers to `path` as JSON with a checksum, atomically: a
+        failed save leaves any existing file whole, and errors name `path`."""
+        name = type(self).__name__
+        if REGISTRY.get(name) is not type(self) or not self.CONFIG:
+            raise TypeError(f"cannot save a {name}: it is not a registered Module class "
+                            "with a CONFIG")
+        checkpoint.write(path, name, self.config(), self.state_dict())
+
+    @classmethod
+    def load(cls, path, *, max_parameters=MAX_PARAMETERS):
+        """A new model built from a file written by `save`; the file must hold this class
+        (or a subclass). Raises `CheckpointError` naming the file and the problem for an
+        empty, truncated, corrupt, altered or inconsistent file, or one whose model would
+        exceed `max_parameters` (None: no cap); `FileNotFoundError` if there is no file."""
+        path = os.fspath(path)
+        doc = checkpoint.read(path, max_parameters)
+        klass = REGISTRY.get(doc.cls)
+        if klass is None:
+            known = ", ".join(n for n, c in REGISTRY.items() if c.CONFIG)
+            raise CheckpointError(f"{path}: unknown model class {shorten(doc.cls)}; "
+                                  f"expected one of {known}")
+        if not issubclass(klass, cls):
+            raise CheckpointError(f"{path}: holds a {klass.__name__}, not a {cls.__name__}")
+        extra = [k for k in doc.config if k not in klass.CONFIG]
+        if extra:
+            raise CheckpointError(f"{path}: unexpected key(s) in the config of a "
+                                  f"{klass.__name__}: {', '.join(map(shorten, extra[:5]))}")
+        try:
+            n = klass.parameter_count(**doc.config)
+        except (TypeError, ValueError) as e:
+            raise CheckpointError(f"{path}: bad architecture in \"config\": {e}") from None
+        if max_parameters is not None and n > max_parameters:
+            raise CheckpointError(f"{path}: its architecture has {n} parameters, more than "
+                                  f"max_parameters={max_parameters}")
+        if n != len(doc.parameters):
+            raise CheckpointError(f"{path}: architecture {shorten(doc.config, 200)} has {n} "
+                                  f"parameters but the file holds {len(doc.parameters)}")
+        try:
+            # seed=0: the drawn numbers are overwritten below, no need to spend entropy on
+            # them; the size was checked against max_parameters above.
+            model = klass(**doc.config, seed=0, max_parameters=None)
+        except (TypeError, ValueError) as e:
+            raise CheckpointError(f"{path}: bad architecture in \"config\": {e}") from None
+        try:
+            model.load_state_dict(doc.parameters)
+        except (TypeError, ValueError) as e:
+            raise CheckpointError(f"{path}: parameters do not fit the architecture "
+                                  f"{model.config()}: {e}") from None
+        return model
 
     def __repr__(self):
         try:
@@ -65,6 +133,19 @@ class Module:
         except NotImplementedError:
             args = ""
         return f"{type(self).__name__}({args})"
+
+
+def check_max_parameters(cls, count, max_parameters, config):
+    """Refuse to build a `cls` of `count` parameters above the cap, before allocating."""
+    if max_parameters is None:
+        return
+    if type(max_parameters) is not int or max_parameters < 1:
+        raise ValueError(f"max_parameters must be a positive int or None, got {max_parameters!r}")
+    if count > max_parameters:
+        args = ", ".join(f"{k}={shorten(v, 40)}" for k, v in config.items())
+        raise ValueError(f"{cls.__name__}({args}) would have {count:,} parameters, more than "
+                         f"max_parameters={max_parameters:,}; pass max_parameters=None to "
+                         "build it anyway")
 
 
 def check_state(named, state):
@@ -86,15 +167,20 @@ def check_state(named, state):
         v = state[n]
         if isinstance(v, bool) or not isinstance(v, Real):
             raise TypeError(f"state dict key {n!r}: expected a real number, got "
-                            f"{type(v).__name__}: {v!r}")
+                            f"{type(v).__name__}: {shorten(v)}")
         try:
             finite = math.isfinite(v)
         except OverflowError:  # an int too large for a float
             finite = False
         if not finite:
-            raise ValueError(f"state dict key {n!r}: expected a finite number, got {v!r}")
+            raise ValueError(f"state dict key {n!r}: expected a finite number, got "
+                             f"{shorten(v)}")
+
+
+def _copy(v):
+    return list(v) if isinstance(v, list) else v
 
 
 def _few(names, k=5):
-    shown = ", ".join(repr(n) for n in names[:k])
+    shown = ", ".join(shorten(n) for n in names[:k])
     return shown + (f", ... ({len(names) - k} more)" if len(names) > k else "")

@@ -167,3 +167,34 @@ def test_a_fused_layer_builds_what_its_neurons_build(inputs):
         assert (a.data, a.op, a.scope) == (b.data, b.op, b.scope)
         (za,), (zb,) = a.children, b.children
         assert (za.op, za.scope, za.children, za.local_grads) == (zb.op, zb.scope, zb.children, zb.local_grads)
+
+
+def test_huge_models_are_refused_before_allocating():
+    import time
+    start = time.perf_counter()
+    for make, count in [(lambda **k: MLP(2, [10 ** 9], **k), 3 * 10 ** 9),
+                        (lambda **k: Layer(10 ** 5, 10 ** 3, **k), (10 ** 5 + 1) * 10 ** 3),
+                        (lambda **k: Neuron(10 ** 12, **k), 10 ** 12 + 1)]:
+        with pytest.raises(ValueError, match=f"would have {count:,} parameters, more than "
+                           "max_parameters=10,000,000; pass max_parameters=None"):
+            make()
+    assert time.perf_counter() - start < 1.0  # refused, not allocated
+    with pytest.raises(ValueError, match="would have 17 parameters, more than max_parameters=16"):
+        MLP(2, [4, 1], max_parameters=16)
+    assert len(MLP(2, [4, 1], max_parameters=17).parameters()) == 17
+    assert MLP.parameter_count(784, [16, 16, 10]) == 13002
+    with pytest.raises(ValueError, match="max_parameters must be a positive int or None"):
+        MLP(2, [1], max_parameters=2.5)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Neuron(2, fan_out=-2), "Neuron fan_out must be a positive int.*got -2"),
+    (lambda: Neuron(2, fan_out=10 ** 400), "Neuron fan_out must be a positive int.*a huge int"),
+    (lambda: MLP(2, "16"), "nouts must be a list of layer sizes, got str"),
+    (lambda: MLP(2, 16), "nouts must be a list of layer sizes, got int"),
+    (lambda: MLP(2, [True]), r"nouts\[0\] must be a positive int"),
+    (lambda: MLP(10 ** 400, [1]), "MLP nin must be a positive int.*a huge int"),
+])
+def test_bad_sizes_are_named_errors(make, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        make()
