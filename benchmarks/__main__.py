@@ -1,6 +1,6 @@
-"""`python -m benchmarks [--quick] [--only W1,W3] [--repeats N] [--json PATH]`
+"""`python -m benchmarks [--quick] [--only moons,chain] [--repeats N] [--json PATH]`
 
-Runs the workloads, prints one table per workload and the issue's target table, checks that
+Runs the workloads, prints one table per workload and the table of targets, checks that
 every contender computed the same numbers, and writes everything as JSON to
 benchmarks/results/. Exit status 1 when numbers disagree, our engine failed, or a workload
 could not run (its data missing); a missing peer (torch, micrograd) only turns its rows into
@@ -16,6 +16,8 @@ import statistics
 import sys
 import time
 
+from autograd.files import write_atomic
+
 from . import chain, fashion, moons, peers, targets, timing
 
 FULL = {"w1_steps": 20, "w2_n": 200, "w2_micrograd_n": 20, "w3_lines": 500_000,
@@ -24,6 +26,8 @@ QUICK = {"w1_steps": 2, "w2_n": 10, "w2_micrograd_n": 2, "w3_lines": 25_000,
          "w4_lines": 10_000, "repeats": 1}
 AGREE = 1e-9  # losses must match micrograd's (W1) / the floor's (W2) this closely
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+# workload name -> the short code its tables, checks and targets are labelled with
+WORKLOADS = {"moons": "W1", "fashion": "W2", "chain": "W3", "memory": "W4"}
 
 
 def w1(cfg, max_seconds):
@@ -135,7 +139,9 @@ def print_workload(w):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
     ap.add_argument("--quick", action="store_true", help="reduced sizes, one repeat: a smoke run")
-    ap.add_argument("--only", default="W1,W2,W3,W4", help="comma-separated workloads (default all)")
+    ap.add_argument("--only", default=",".join(WORKLOADS),
+                    help="comma-separated workloads: " + ", ".join(f"{n} ({c})" for n, c in WORKLOADS.items())
+                    + "; the short codes work too (default all)")
     ap.add_argument("--repeats", type=int, help="runs per contender (default 3, quick 1)")
     ap.add_argument("--max-seconds", type=float, default=30.0,
                     help="stop repeating a contender once its runs took this long (default 30)")
@@ -148,11 +154,14 @@ def main(argv=None):
         if args.repeats < 1:
             ap.error("--repeats must be at least 1")
         cfg["repeats"] = args.repeats
-    chosen = [w.strip().upper() for w in args.only.split(",") if w.strip()]
-    runners = {"W1": w1, "W2": w2, "W3": w3, "W4": w4}
-    unknown = [w for w in chosen if w not in runners]
+    names = [w.strip() for w in args.only.split(",") if w.strip()]
+    unknown = [w for w in names if w.lower() not in WORKLOADS and w.upper() not in WORKLOADS.values()]
     if unknown:
-        ap.error(f"unknown workload(s) {', '.join(unknown)}; choose from W1, W2, W3, W4")
+        ap.error(f"unknown workload(s) {', '.join(unknown)}; choose from "
+                 + ", ".join(f"{n} ({c})" for n, c in WORKLOADS.items()))
+    # results stay keyed by the short code, which the tables and targets are labelled with
+    chosen = [WORKLOADS.get(w.lower(), w.upper()) for w in names]
+    runners = {"W1": w1, "W2": w2, "W3": w3, "W4": w4}
 
     quick = " (quick: reduced sizes, verdicts indicative only)" if args.quick else ""
     print(f"chainrule benchmarks{quick}"
@@ -187,7 +196,7 @@ def main(argv=None):
         print("  nothing to compare")
 
     verdicts = targets.check(summary)
-    print("\nTargets (issue 3):")
+    print("\nTargets:")
     width = max(len(v["target"]) for v in verdicts)
     for v in verdicts:
         print(f"  {v['verdict']:<7}  {v['target']:<{width}}  {v['shown']:<22}  target {v['goal']}")
@@ -202,8 +211,7 @@ def main(argv=None):
               "python": platform.python_version(), "platform": platform.platform(),
               "cpus": os.cpu_count(), "peers": peers.versions(), "workloads": summary,
               "targets": verdicts}
-    with open(path, "w") as f:
-        json.dump(record, f, indent=1, default=str)
+    write_atomic(path, json.dumps(record, indent=1, default=str))
     print(f"Results written to {os.path.relpath(path)}")
 
     ours_failed = any(r.get("error") for w in summary.values()

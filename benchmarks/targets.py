@@ -1,4 +1,4 @@
-"""Issue 3's target table, checked against one run's measurements.
+"""The speed and memory targets, checked against one run's measurements.
 
 Each target reads the run's summary (see `__main__`) and gives (measured, verdict): PASS, MISS,
 or MISSING when a contender it compares against did not run (not installed, or failed).
@@ -44,7 +44,7 @@ TARGETS = [
 
 
 def check(summary):
-    """[{"target", "goal", "measured", "verdict"}] for every row of the issue's table."""
+    """[{"target", "goal", "measured", "verdict"}] for every target."""
     out = []
     for label, measure, goal, passes, fmt in TARGETS:
         workload = label.split()[0]
