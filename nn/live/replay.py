@@ -63,8 +63,9 @@ def page_data(rec):
 
 def render_page(rec):
     data = json.dumps(page_data(rec), separators=(",", ":"), allow_nan=False)
-    # Inside <script>, "</" would end the element early; JSON lets it be written "<\/".
-    data = data.replace("</", "<\\/").replace("<!--", "<\\!--")
+    # Inside <script>, "</script" or "<!--" in the data would end or confuse the element;
+    # written as \u003c, no "<" reaches the HTML parser and JSON.parse reads it back.
+    data = data.replace("<", "\\u003c")
     parts = {"title": html.escape(rec.title), "css": read_asset("replay.css"),
              "js": read_asset("replay.js"), "data": data}
     # One pass, so nothing inserted is itself searched for placeholders.
