@@ -17,6 +17,7 @@ The fan-out limit is what keeps layout fast: a value used by a hundred ops at a 
 different depths (`x + x + ... + x`) is what makes Graphviz's layout take minutes.
 """
 MAX_FAN = 20     # boxes one box may be joined to before a plan counts as unreadable
+MAX_DEPTH = 40   # values along the longest path drawn one by one (a long sum is a long row)
 BUNDLE_MIN = 4   # this many edges between two layers' boxes are drawn as one
 CHAIN_MIN = 3    # a run of this many + (or *) nodes is folded into one box
 _CHAINABLE = ("+", "*")  # associative: a run of them is one sum (product) of its operands
@@ -241,7 +242,7 @@ def plan(order, index, max_nodes, op_text):
     Structure."""
     s = Structure(order, index)
     full = [None] * len(order)
-    if len(order) <= max_nodes and _full_fan(s) <= MAX_FAN:
+    if len(order) <= max_nodes and _full_fan(s) <= MAX_FAN and s.height[0] < MAX_DEPTH:
         return full, s
     neuron = scope_keys(order)
     layer = [layer_of(k) or k for k in neuron]
@@ -252,12 +253,41 @@ def plan(order, index, max_nodes, op_text):
             keys = make()
             boxes, fan = measure(s, keys)
             if boxes <= max_nodes:
-                if fan <= MAX_FAN:
+                if fan <= MAX_FAN and _depth(s, keys) <= MAX_DEPTH:
                     return keys, s
                 fallback = fallback or keys
     if fallback is not None:
         return fallback, s
+    if len(order) <= max_nodes:
+        return full, s
     return truncate(fold_parallel(s, fold_chains(s, layer), op_text), order, max_nodes), s
+
+
+def _depth(s, keys):
+    """Boxes along the longest path of the picture a plan draws."""
+    edges = drawn_edges(s, keys)
+    kids = {}
+    for a, b in edges:
+        kids.setdefault(b, []).append(a)
+    depth = {}
+    # Iterative longest path. Folding can join boxes into a cycle (a neuron box using a value
+    # that depends on the same neuron): a box met again while open counts 0 there.
+    opened = set()
+    for start in list(kids) + [box_of(keys, 0)]:
+        stack = [(start, False)]
+        while stack:
+            b, done = stack.pop()
+            if b in depth:
+                continue
+            if done:
+                depth[b] = 1 + max((depth.get(a, 0) for a in kids.get(b, ())), default=0)
+                continue
+            if b in opened:
+                continue
+            opened.add(b)
+            stack.append((b, True))
+            stack.extend((a, False) for a in kids.get(b, ()) if a not in depth and a not in opened)
+    return max(depth.values(), default=1)
 
 
 def _full_fan(s):

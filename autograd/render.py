@@ -199,7 +199,7 @@ def new_graph(rankdir, *, timeout=TIMEOUT):
         graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35",
                     # Cheaper placement passes: the layouts drawn here are narrow DAGs, and
                     # without a limit a wide fan-out can keep network simplex busy for minutes.
-                    "nslimit": "2", "nslimit1": "2", "mclimit": "0.5", "remincross": "false"},
+                    "nslimit": "2", "nslimit1": "2", "remincross": "false"},
         node_attr={"fontname": _FONT, "fontsize": "11"},
         edge_attr={"fontname": _FONT, "fontsize": "9", "arrowsize": "0.6"},
     )
@@ -207,14 +207,15 @@ def new_graph(rankdir, *, timeout=TIMEOUT):
     return g
 
 
-def value_label(title, data, grad, width=None, *, color=None, fill=None):
+def value_label(title, data, grad, width=None, *, color=None, fill=None, op=None):
     """HTML-like label: one row of cells [title] | data … | grad … (grad=None hides it).
 
     `width` is a minimum cell width (in points) so the stepper can rewrite the numbers in
-    place without text spilling out of its box. `color`/`fill` draw a marked box.
+    place without text spilling out of its box. `color`/`fill` draw a marked box; `op` adds
+    a first cell naming the op that made the value (a folded drawing's compact form).
     """
     fixed = f' width="{width}"' if width else ""
-    cells = []
+    cells = [f'<td bgcolor="#f1f1f1"><i>{html.escape(op)}</i></td>'] if op else []
     if title:
         cells.append(f"<td><b>{html.escape(title)}</b></td>")
     cells.append(f"<td{fixed}>data {html.escape(data)}</td>")
@@ -360,6 +361,8 @@ def _draw_boxes(g, s, keys, on_path, grad, dead, saturated):
         if b not in names:
             names[b] = f"v{i}" if b[0] == "v" and keys[i] is None else f"g{sum(n[0] == 'g' for n in names.values())}"
         members.setdefault(b, []).append(i)
+    g.attr(ranksep="0.25", nodesep="0.12")
+    g.attr("node", fontsize="10")
     edges = collapse.drawn_edges(s, keys)
     # Outputs of a box: members used outside it (or the root); one output gets its numbers.
     outputs = {b: {} for b in names}  # dicts as ordered sets
@@ -384,9 +387,12 @@ def _draw_boxes(g, s, keys, on_path, grad, dead, saturated):
     def box_node(graph, b):
         i0 = members[b][0]
         if b[0] == "v" and keys[i0] is None:
+            # One node per value, op included: a folded drawing's row of values stays short.
             v = order[i0]
             color, fill = (_MARK, _MARK_FILL) if on_path[i0] else _tone(_scope(v), dead, saturated)
-            add_value(graph, names[b], v, v.label, grad(v), color=color, fill=fill)
+            label = value_label(v.label, fmt(v.data), grad(v), color=color, fill=fill,
+                                op=None if v.is_leaf else op_text(v))
+            graph.node(names[b], label, id=names[b], shape="plain")
             return
         lines = _box_lines(b, [order[i] for i in members[b]], list(outputs[b]), order, height, grad,
                            dead, saturated, short=collapse.layer_of(b) is not None)
@@ -436,7 +442,7 @@ def _draw_boxes(g, s, keys, on_path, grad, dead, saturated):
                 attrs.update(headlabel="/".join(at), labelfontsize="9", labelfontcolor="#1565c0")
         if marked_edge.get((a, b)):
             attrs.update(color=_MARK, penwidth="2.5")
-        g.edge(names[a], _in_port(names, b, keys, members), **attrs)
+        g.edge(names[a], names[b], **attrs)
     if bundled:
         g.attr(compound="true")
     for (ea, eb), pairs in bundled.items():
@@ -445,21 +451,15 @@ def _draw_boxes(g, s, keys, on_path, grad, dead, saturated):
         dsts = list(dict.fromkeys(b for _, b in pairs))
         tail = _middle(clusters[ea[1]], srcs) if ea[0] == "layer" else ea[1]
         head = _middle(clusters[eb[1]], dsts) if eb[0] == "layer" else eb[1]
-        attrs = {"label": f"{len(srcs)} → {len(dsts)} boxes\n×{total}", "penwidth": "2"}
+        attrs = {"label": f"{len(srcs)}→{len(dsts)}\n×{total}", "penwidth": "2"}
         if ea[0] == "layer":
             attrs["ltail"] = cluster_name[ea[1]]
         if eb[0] == "layer":
             attrs["lhead"] = cluster_name[eb[1]]
         if any(marked_edge.get(p) for p in pairs):
             attrs.update(color=_MARK, penwidth="3")
-        g.edge(names[tail], _in_port(names, head, keys, members), **attrs)
+        g.edge(names[tail], names[head], **attrs)
     return len(names)
-
-
-def _in_port(names, b, keys, members):
-    """Edges into a value drawn on its own end at its op's ellipse."""
-    i0 = members[b][0]
-    return names[b] + "op" if b[0] == "v" and keys[i0] is None else names[b]
 
 
 def _middle(boxes, used):
@@ -494,7 +494,7 @@ def _box_lines(b, vs, outs, order, height, grad, dead, saturated, short):
                                             f", {named[2]}" if len(named) == 3 else "")
             lines.append(html.escape(shown))
     else:
-        lines.append(f"{n} nodes hidden" + (f", {leaves} leaves" if leaves else ""))
+        lines.append(f"{n} values" + (f", {leaves} leaves" if leaves else ""))
     if isinstance(b, str) and collapse.layer_of(b) is None:
         for what, scopes in (("dead", dead), ("saturated", saturated)):
             inside = sorted((x for x in scopes if x.startswith(b + ".")), key=_module_order)
