@@ -33,6 +33,7 @@ from .errors import Overflow
 
 class _GradMode(threading.local):
     enabled = True  # this thread's grad mode: no_grad() turns it off, for this thread only
+    off = None      # an _Off while it is off
 
 
 _mode = _GradMode()
@@ -40,7 +41,24 @@ _mode = _GradMode()
 # global, True while no thread at all has recording off, and asks _mode only otherwise.
 _all_recording = True
 _threads_off = 0
-_switch = threading.Lock()
+_switch = threading.RLock()
+
+
+class _Off:
+    """Held by a thread while its recording is off. Dropping it, when recording comes back
+    on or when the thread ends with it still off, counts that thread out."""
+
+    def __init__(self):
+        global _all_recording, _threads_off
+        with _switch:
+            _threads_off += 1
+            _all_recording = False
+
+    def __del__(self):
+        global _all_recording, _threads_off
+        with _switch:
+            _threads_off -= 1
+            _all_recording = _threads_off == 0
 
 
 def is_grad_enabled():
@@ -50,15 +68,12 @@ def is_grad_enabled():
 
 def set_grad_enabled(enabled):
     """Turn recording on or off for this thread; returns the previous setting."""
-    global _all_recording, _threads_off
     if type(enabled) is not bool:
         raise TypeError(f"set_grad_enabled: expected a bool, got {type(enabled).__name__}")
     before = _mode.enabled
     if enabled is not before:
-        with _switch:
-            _mode.enabled = enabled
-            _threads_off += -1 if enabled else 1
-            _all_recording = _threads_off == 0
+        _mode.off = None if enabled else _Off()
+        _mode.enabled = enabled
     return before
 
 

@@ -150,3 +150,10 @@ def test_training_and_evaluating_threads_race_for_a_bounded_time():
     _run(trainer, evaluator)
     assert steps["train"] > 10 and steps["eval"] > 10, steps
     assert is_grad_enabled()
+
+
+def test_a_thread_that_ends_with_recording_off_stops_counting():
+    from autograd import value
+    _run(lambda: set_grad_enabled(False))   # never turned back on
+    assert value._threads_off == 0 and value._all_recording
+    assert not (Value(1.0) * 2).is_leaf
