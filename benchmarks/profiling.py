@@ -1,7 +1,9 @@
 """Where our engine spends its time on the benchmark workloads.
 
-    $ python -m benchmarks.profiling w1-fused      # also: w1-unfused, w2, w3
-    $ python -m benchmarks.profiling w2 --top 25
+    $ python -m benchmarks.profiling moons-fused   # also: moons-unfused, fashion, chain
+    $ python -m benchmarks.profiling fashion --top 25
+
+(the short names w1-fused, w1-unfused, w2 and w3 work too)
 
 Two views of the same training loop as the suite's: a phase breakdown with plain timers
 (forward graph building, the loss, topological ordering, the backward loop, the optimizer
@@ -91,12 +93,17 @@ def _workload(name, size):
     return lambda: chain.ours_build_backward(size)
 
 
+NAMES = {"moons-fused": "w1-fused", "moons-unfused": "w1-unfused", "fashion": "w2", "chain": "w3"}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.profiling", description=__doc__.split("\n\n")[0])
-    ap.add_argument("workload", choices=["w1-fused", "w1-unfused", "w2", "w3"])
-    ap.add_argument("--size", type=int, help="steps (W1), images (W2) or chain lines (W3)")
+    ap.add_argument("workload", choices=[*NAMES, *NAMES.values()], metavar="workload",
+                    help=", ".join(NAMES) + " (or " + ", ".join(NAMES.values()) + ")")
+    ap.add_argument("--size", type=int, help="steps (moons), images (fashion) or chain lines")
     ap.add_argument("--top", type=int, default=15, help="functions to list (default 15)")
     args = ap.parse_args(argv)
+    args.workload = NAMES.get(args.workload, args.workload)
     gc.collect()
     gc.freeze()  # as the suite does: the import heap is not the engine's cost
     size = args.size or {"w1-fused": 5, "w1-unfused": 2, "w2": 50, "w3": 200_000}[args.workload]
