@@ -27,9 +27,12 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m pip install --quiet 'torch==2.13.0' || echo "bench: PyTorch not installed; its rows will be missing"
 	$(BIN)/python -m benchmarks
 
+# The lessons open trusted (their graphs and steppers are live before anything runs); as root
+# JupyterLab refuses to start without --allow-root, so it is passed only then.
 notebook: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet jupyterlab
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter trust notebooks/*.ipynb
+	$(BIN)/jupyter lab --ip 127.0.0.1 $$(test "$$(id -u)" = 0 && echo --allow-root) notebooks/
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis
