@@ -6,17 +6,30 @@
 
 Every function that shuffles takes a seed and uses its own `random.Random`, never the
 global RNG.
+
+IDX files are read as a stream: the header is checked first, then exactly the number of
+bytes it promises is read (gzip through a streaming decompressor), never more than
+`max_bytes` (default `MAX_IDX_BYTES`, 1 GiB; Fashion-MNIST's training images are 47 MB), so
+a small gzip bomb or a lying header cannot fill the memory. A bad file raises
+`IdxFormatError` (a ValueError) naming the file; a missing one FileNotFoundError.
 """
 import gzip
 import math
 import os
 import random
+import stat
 import struct
 import zlib
 from collections.abc import Sequence
+from numbers import Real
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 IMAGES_MAGIC, LABELS_MAGIC = 0x00000803, 0x00000801
+MAX_IDX_BYTES = 1 << 30
+
+
+class IdxFormatError(ValueError):
+    """An IDX file that cannot be used: bad magic, truncated, oversized, corrupt gzip."""
 _PIXEL = [i / 255.0 for i in range(256)]  # shared floats: a 784-pixel row costs 784 pointers
 
 
@@ -28,8 +41,9 @@ def make_moons(n=100, noise=None, seed=None, shuffle=True):
     same seed, the shape does not."""
     if type(n) is not int or n < 2:
         raise ValueError(f"make_moons: n must be an int >= 2, got {n!r}")
-    if noise is not None and not noise >= 0:
-        raise ValueError(f"make_moons: noise must be >= 0, got {noise!r}")
+    if noise is not None and (isinstance(noise, bool) or not isinstance(noise, Real)
+                              or not 0 <= noise < math.inf):
+        raise ValueError(f"make_moons: noise must be a finite number >= 0, got {noise!r}")
     rng = random.Random(seed)
     n_out = n // 2
     n_in = n - n_out
@@ -91,44 +105,76 @@ class IdxImages(Sequence):
         return f"IdxImages({self._n} images of {self.rows}x{self.cols})"
 
 
-def _read_idx(path, magic, ndim):
+def _read_idx(path, magic, ndim, max_bytes):
     """(dims, payload) of an IDX file, gzip-compressed or raw, checked against its header."""
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
+    # O_NONBLOCK: a FIFO must not block the open; the type is checked on the descriptor.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise IdxFormatError(f"{path}: not a regular file; IDX files are regular files")
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
+        zipped = f.read(2) == b"\x1f\x8b"
+        f.seek(0)
+        stream = gzip.GzipFile(fileobj=f, mode="rb") if zipped else f
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError
-            raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from None
+            return _read_idx_stream(path, stream, magic, ndim, max_bytes,
+                                    None if zipped else st.st_size)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+            raise IdxFormatError(f"{path}: corrupt or truncated gzip data ({e})") from None
+        except OSError as e:
+            if zipped and e.filename is None:  # the decompressor's, not the disk's
+                raise IdxFormatError(f"{path}: corrupt or truncated gzip data ({e})") from None
+            raise
+
+
+def _read_idx_stream(path, stream, magic, ndim, max_bytes, size):
     header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes, need {header})")
-    (got,) = struct.unpack(">I", raw[:4])
+    head = stream.read(header)
+    if len(head) < header:
+        raise IdxFormatError(f"{path}: truncated IDX header ({len(head)} bytes, need {header})")
+    (got,) = struct.unpack(">I", head[:4])
     if got != magic:
-        raise ValueError(f"{path}: bad magic number 0x{got:08x}, expected 0x{magic:08x} "
-                         f"({'images' if magic == IMAGES_MAGIC else 'labels'} IDX file)")
-    dims = struct.unpack(f">{ndim}I", raw[4:header])
+        raise IdxFormatError(f"{path}: bad magic number 0x{got:08x}, expected 0x{magic:08x} "
+                             f"({'images' if magic == IMAGES_MAGIC else 'labels'} IDX file)")
+    dims = struct.unpack(f">{ndim}I", head[4:])
+    shape = " x ".join(map(str, dims))
+    if ndim == 3 and not (dims[1] and dims[2]):
+        raise IdxFormatError(f"{path}: images of {dims[1]}x{dims[2]} pixels hold nothing")
     want = math.prod(dims)
-    payload = raw[header:]
+    if want > max_bytes:
+        raise IdxFormatError(f"{path}: header promises {shape} = {want} bytes of data, more "
+                             f"than max_bytes={max_bytes}")
+    if size is not None and size != header + want:  # raw: the size is known before reading
+        if size < header + want:
+            raise IdxFormatError(f"{path}: truncated: header promises {shape} = {want} bytes "
+                                 f"of data, file holds {size - header}")
+        raise IdxFormatError(f"{path}: {size - header - want} unexpected bytes after the "
+                             f"{shape} data")
+    payload = stream.read(want)
     if len(payload) < want:
-        raise ValueError(f"{path}: truncated: header promises {' x '.join(map(str, dims))} = "
-                         f"{want} bytes of data, file holds {len(payload)}")
-    if len(payload) > want:
-        raise ValueError(f"{path}: {len(payload) - want} unexpected bytes after the "
-                         f"{' x '.join(map(str, dims))} data")
+        raise IdxFormatError(f"{path}: truncated: header promises {shape} = {want} bytes of "
+                             f"data, file holds {len(payload)}")
+    if stream.read(1):
+        raise IdxFormatError(f"{path}: unexpected bytes after the {shape} data")
     return dims, payload
 
 
-def load_idx(images_path, labels_path):
+def load_idx(images_path, labels_path, *, max_bytes=MAX_IDX_BYTES):
     """MNIST-format images (magic 0x00000803) and labels (magic 0x00000801), `.gz` or raw
     (detected from the content). Returns (images, labels): `IdxImages` (a sequence of
-    pixel lists scaled to [0, 1]) and a list of ints."""
-    (n, rows, cols), pixels = _read_idx(images_path, IMAGES_MAGIC, 3)
-    (m,), labels = _read_idx(labels_path, LABELS_MAGIC, 1)
+    pixel lists scaled to [0, 1]) and a list of ints. A file whose header promises more than
+    `max_bytes` bytes of data is refused before its data is read."""
+    (n, rows, cols), pixels = _read_idx(images_path, IMAGES_MAGIC, 3, max_bytes)
+    (m,), labels = _read_idx(labels_path, LABELS_MAGIC, 1, max_bytes)
     if n != m:
-        raise ValueError(f"{os.fspath(images_path)} holds {n} images but "
-                         f"{os.fspath(labels_path)} holds {m} labels")
+        raise IdxFormatError(f"{os.fspath(images_path)} holds {n} images but "
+                             f"{os.fspath(labels_path)} holds {m} labels")
     return IdxImages(pixels, n, rows, cols), list(labels)
 
 

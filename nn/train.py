@@ -18,6 +18,7 @@ predictions made by those training forward passes, as the model learns during th
 (the figure Keras and most PyTorch loops print); test accuracy is measured after the
 epoch under `no_grad`.
 """
+import math
 import random
 import time
 
@@ -25,7 +26,19 @@ from autograd import no_grad
 
 from .data import minibatches
 from .losses import binary_cross_entropy, cross_entropy
-from .optim import SGD, Adam, Optimizer
+from .optim import Optimizer, hyper_parameter, make_optimizer
+
+CALLBACKS = ("on_start", "on_step", "on_epoch", "on_end")
+
+
+class Diverged(ArithmeticError):
+    """Training made the loss or the parameters nan or infinite; `.epoch` and `.step` (the
+    step within the epoch, from 1) say where."""
+
+    def __init__(self, epoch, step, steps, what, lr):
+        self.epoch, self.step = epoch, step
+        super().__init__(f"training diverged in epoch {epoch}, step {step} of {steps}: {what}; "
+                         f"try a smaller learning rate than {lr:g}")
 
 
 def predict(out):
@@ -49,72 +62,129 @@ def loss_for(out, target):
 
 def accuracy(model, X, y):
     """Fraction of samples classified correctly, computed without recording a graph."""
+    _check_pairs("accuracy", X, y, "samples", "labels")
     if not len(X):
         return float("nan")
     with no_grad():
         return sum(predict(model(x)) == t for x, t in zip(X, y)) / len(X)
 
 
-def make_optimizer(name, params, lr, momentum=0.0, weight_decay=0.0):
-    if name == "sgd":
-        return SGD(params, lr, momentum=momentum, weight_decay=weight_decay)
-    if name == "adam":
-        return Adam(params, lr, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}; choose 'sgd' or 'adam'")
-
-
 def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0.01,
         optimizer="sgd", momentum=0.0, weight_decay=0.0, lr_decay=None, loss=loss_for,
-        seed=0, progress=True, log=print):
+        seed=0, progress=True, log=print, callbacks=()):
     """Train `model` on (X, y); return a history, one dict per epoch with keys
     epoch, loss (mean training loss), train_accuracy, test_accuracy (None without a test
-    set) and seconds. `optimizer` is "sgd", "adam" or an `Optimizer`; `lr_decay="linear"`
-    lowers the learning rate linearly from lr to 0 over the run (per batch), which settles
-    the final weights; `loss(out, target)` is one sample's loss; `log` gets one summary line
-    per epoch (None for silence)."""
+    set) and seconds.
+
+    `optimizer` is a name in `nn.optim.OPTIMIZERS` ("sgd", "adam") or an `Optimizer`;
+    `lr_decay="linear"` lowers the learning rate linearly from lr to 0 over the run (per
+    batch), which settles the final weights; `loss(out, target)` is one sample's loss; `log`
+    gets one summary line per epoch (None for silence).
+
+    `callbacks`: objects with any of the methods `on_start(model, X, y, X_test, y_test,
+    total_steps=...)`, `on_step(step, loss)` (after each optimiser step; `step` counts from
+    1 over the whole run, `loss` is the batch's mean loss), `on_epoch(record)` (each history
+    row as it is made) and `on_end()` (after the last epoch).
+
+    Every argument is checked before training starts (counts are positive ints,
+    hyper-parameters finite, test set and labels of equal length). A loss or parameter
+    that becomes nan or infinite raises `Diverged`, naming the epoch and step; Ctrl-C
+    (KeyboardInterrupt) leaves the model as the last step made it.
+    """
+    _check_count("epochs", epochs)
+    _check_count("batch_size", batch_size)
     if lr_decay not in (None, "linear"):
         raise ValueError(f"fit: lr_decay must be None or 'linear', got {lr_decay!r}")
+    _check_pairs("fit", X, y, "samples", "labels")
+    if not len(X):
+        raise ValueError("fit: the training set is empty")
+    if (X_test is None) != (y_test is None):
+        raise ValueError("fit: give both X_test and y_test, or neither")
+    if X_test is not None:
+        _check_pairs("fit", X_test, y_test, "test samples", "test labels")
+    if not callable(loss):
+        raise TypeError(f"fit: loss must be a function (out, target) -> Value, got {loss!r}")
+    if log is not None and not callable(log):
+        raise TypeError(f"fit: log must be a function of one line, or None; got {log!r}")
+    if isinstance(optimizer, Optimizer):
+        opt = optimizer
+    else:
+        for name, v in [("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)]:
+            hyper_parameter("fit", name, v)
+        opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
+    hooks = {name: [getattr(c, name) for c in callbacks if callable(getattr(c, name, None))]
+             for name in CALLBACKS}
     from tqdm.auto import tqdm
 
-    if len(X) != len(y) or not len(X):
-        raise ValueError(f"fit: need as many labels as samples (and at least one); got "
-                         f"{len(X)} samples, {len(y)} labels")
-    opt = optimizer if isinstance(optimizer, Optimizer) else \
-        make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
-    rng = random.Random(seed)
+    rng = random.Random(seed) if not isinstance(seed, random.Random) else seed
     history = []
     n_batches = -(-len(X) // batch_size)
     base_lr, steps, step = opt.lr, epochs * n_batches, 0
+    for hook in hooks["on_start"]:
+        hook(model, X, y, X_test, y_test, total_steps=steps)
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         total_loss, correct = 0.0, 0
         bar = tqdm(minibatches(X, y, batch_size, seed=rng), total=n_batches,
                    desc=f"epoch {epoch}/{epochs}", unit="batch", disable=not progress,
                    leave=False, dynamic_ncols=True)
-        for i, (xb, yb) in enumerate(bar):
-            batch = None
-            for x, t in zip(xb, yb):
-                out = model(x)
-                correct += predict(out) == t
-                l = loss(out, t)
-                batch = l if batch is None else batch + l
-            total_loss += batch.data
-            mean = batch / len(xb) if len(xb) > 1 else batch
-            opt.zero_grad()
-            mean.backward()
-            if lr_decay == "linear":
-                opt.lr = base_lr * (1.0 - step / steps)
-            step += 1
-            opt.step()
-            if progress and i % 20 == 0:
-                bar.set_postfix(loss=f"{mean.data:.4f}", refresh=False)
-        bar.close()
+        try:
+            for i, (xb, yb) in enumerate(bar):
+                batch = None
+                try:
+                    for x, t in zip(xb, yb):
+                        out = model(x)
+                        correct += predict(out) == t
+                        l = loss(out, t)
+                        batch = l if batch is None else batch + l
+                except ArithmeticError as e:
+                    # nan/inf weights make the loss's log or exp fail; anything else is a bug
+                    # to report as it is
+                    if all(map(math.isfinite, model.state_dict().values())):
+                        raise
+                    raise Diverged(epoch, i + 1, n_batches, "the parameters are no longer finite",
+                                   opt.lr) from e
+                if not math.isfinite(batch.data):
+                    raise Diverged(epoch, i + 1, n_batches, f"the loss is {batch.data}", opt.lr)
+                total_loss += batch.data
+                mean = batch / len(xb) if len(xb) > 1 else batch
+                opt.zero_grad()
+                mean.backward()
+                if lr_decay == "linear":
+                    opt.lr = base_lr * (1.0 - step / steps)
+                step += 1
+                opt.step()
+                for hook in hooks["on_step"]:
+                    hook(step, mean.data)
+                if progress and i % 20 == 0:
+                    bar.set_postfix(loss=f"{mean.data:.4f}", refresh=False)
+        finally:
+            bar.close()
         record = {"epoch": epoch, "loss": total_loss / len(X), "train_accuracy": correct / len(X),
                   "test_accuracy": accuracy(model, X_test, y_test) if X_test is not None else None,
                   "seconds": time.perf_counter() - start}
         history.append(record)
+        for hook in hooks["on_epoch"]:
+            hook(record)
         if log is not None:
             test = f"  test acc {record['test_accuracy']:.4f}" if X_test is not None else ""
             log(f"epoch {epoch}/{epochs}  loss {record['loss']:.4f}  "
                 f"train acc {record['train_accuracy']:.4f}{test}  ({record['seconds']:.1f}s)")
+    for hook in hooks["on_end"]:
+        hook()
     return history
+
+
+def _check_count(name, n):
+    if type(n) is not int or n < 1:
+        raise ValueError(f"fit: {name} must be a positive int, got {n!r}")
+
+
+def _check_pairs(who, X, y, xs, ys):
+    try:
+        n, m = len(X), len(y)
+    except TypeError:
+        raise TypeError(f"{who}: {xs} and {ys} must be sequences, got {type(X).__name__} and "
+                        f"{type(y).__name__}") from None
+    if n != m:
+        raise ValueError(f"{who}: {n} {xs} but {m} {ys}; they must pair up one to one")

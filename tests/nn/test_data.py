@@ -56,6 +56,7 @@ def test_load_idx_round_trip(tmp_path, compress):
 
 
 def test_load_idx_errors_name_the_file(tmp_path):
+    rng = random.Random(0)
     good_i = _idx(tmp_path / "gi", 0x803, (2, 2, 2), range(8), False)
     good_l = _idx(tmp_path / "gl", 0x801, (2,), [1, 2], False)
     cases = [
@@ -71,8 +72,9 @@ def test_load_idx_errors_name_the_file(tmp_path):
     gz = tmp_path / "cut.gz"
     gz.write_bytes(gzip.compress(bytes(100))[:-10])
     cases.append((gz, good_l, "corrupt or truncated gzip"))
-    flipped = bytearray(gzip.compress(bytes(range(256)) * 4))
-    flipped[12:40] = bytes(b ^ 0xFF for b in flipped[12:40])  # zlib.error, not OSError
+    idx = struct.pack(">4I", 0x803, 16, 8, 8) + bytes(rng.randrange(256) for _ in range(1024))
+    flipped = bytearray(gzip.compress(idx))
+    flipped[-60:-20] = bytes(b ^ 0xFF for b in flipped[-60:-20])  # zlib.error, not OSError
     bad = tmp_path / "flipped.gz"
     bad.write_bytes(bytes(flipped))
     cases.append((bad, good_l, "corrupt or truncated gzip"))
@@ -118,3 +120,61 @@ def test_split_and_minibatches():
 def test_split_refuses_to_leave_no_training_data():
     with pytest.raises(ValueError, match="3 samples leave none for training"):
         train_test_split([[0.0]] * 3, [0] * 3, test_fraction=0.9)
+
+
+def _gzip_stream(path, head, zeros):
+    """A gzip file of `head` followed by `zeros` zero bytes, compressed a chunk at a time."""
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(head)
+        chunk = bytes(1 << 20)
+        for _ in range(zeros >> 20):
+            f.write(chunk)
+    return path
+
+
+def test_a_gzip_bomb_is_read_no_further_than_its_header_allows(tmp_path):
+    import tracemalloc
+    labels = _idx(tmp_path / "l", 0x801, (1,), [3], False)
+    # one 28x28 image, then 200 MB of zeros, in a 200 KB file
+    bomb = _gzip_stream(tmp_path / "bomb.gz", struct.pack(">4I", 0x803, 1, 28, 28) + bytes(784),
+                        200 << 20)
+    assert bomb.stat().st_size < 400_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="bomb.gz: unexpected bytes after the 1 x 28 x 28 data"):
+            load_idx(bomb, labels)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000, peak
+    # a header promising more than max_bytes is refused before any data is read
+    liar = _gzip_stream(tmp_path / "liar.gz", struct.pack(">4I", 0x803, 60000, 280, 280), 1 << 20)
+    with pytest.raises(ValueError, match=r"liar.gz: header promises 60000 x 280 x 280 = "
+                       r"4704000000 bytes of data, more than max_bytes=1073741824"):
+        load_idx(liar, labels)
+    with pytest.raises(ValueError, match="more than max_bytes=100"):
+        load_idx(_idx(tmp_path / "i", 0x803, (1, 28, 28), bytes(784), False), labels, max_bytes=100)
+
+
+def test_idx_readers_refuse_what_is_not_a_regular_file(tmp_path):
+    import os
+    import threading
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    labels = _idx(tmp_path / "l", 0x801, (1,), [3], False)
+    for path in [fifo, "/dev/zero", tmp_path]:
+        out = []
+        t = threading.Thread(target=lambda: out.append(pytest.raises(ValueError, load_idx,
+                                                                     path, labels)), daemon=True)
+        t.start()
+        t.join(10)
+        assert not t.is_alive() and out, f"load_idx({path}) did not return"
+        assert str(out[0].value) == f"{path}: not a regular file; IDX files are regular files"
+    with pytest.raises(ValueError, match="images of 0x28 pixels hold nothing"):
+        load_idx(_idx(tmp_path / "empty", 0x803, (1, 0, 28), [], False), labels)
+
+
+@pytest.mark.parametrize("noise", [math.inf, -math.inf, math.nan, -0.1, "0.1", True])
+def test_make_moons_refuses_noise_that_is_not_a_finite_number(noise):
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0"):
+        make_moons(10, noise=noise)
