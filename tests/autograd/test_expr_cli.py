@@ -232,3 +232,21 @@ def test_outputs_go_through_the_atomic_writer(tmp_path, flag, monkeypatch, capsy
     assert f"cannot write {target}: No space left on device" in err and "None" not in err
     assert target.read_text() == "old contents"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_graphviz_that_hangs_is_stopped_with_one_line(tmp_path, monkeypatch, capsys):
+    import time
+    from autograd import __main__ as cli_main
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "dot").write_text("#!/bin/sh\nexec sleep 60\n")
+    (fake / "dot").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(cli_main, "DRAW_SECONDS", 1)
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as info:
+        cli_main.main(["x*x", "x=2", "--svg", str(tmp_path / "g.svg")])
+    assert info.value.code == 1 and time.monotonic() - started < 30
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["python -m autograd: error: Graphviz took longer than 1 s to draw the graph"]
+    assert not (tmp_path / "g.svg").exists()
