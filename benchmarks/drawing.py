@@ -5,7 +5,8 @@ Rows: sums of 50 to 500 terms (one input repeated, and distinct inputs), every g
 lessons draw (their sources in notebooks/src/ are run up to their last `draw`, with `draw`
 recording its arguments), micrograd's 2-16-16-1 moons network (one sample's hinge loss, and
 the demo's batch loss with L2), and a 784-16-16-10 network's cross-entropy. Times are one
-run each (draw + pipe to SVG, wall clock); sizes are the SVG's, in CSS pixels (4/3 per pt).
+run each (draw + pipe to SVG, wall clock); sizes are the SVG's, in CSS pixels (4/3 per pt);
+"in .ipynb" is what a notebook stores for the drawing's display (base64 PNG + SVG).
 `--png DIR` also writes each picture as a PNG there, to look at.
 """
 import argparse
@@ -87,10 +88,12 @@ def measure(root, kwargs, png_path=None):
     svg = g.pipe(format="svg")
     seconds = time.perf_counter() - start
     w, h = (float(x) for x in re.search(rb'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    data, _ = g._repr_mimebundle_()  # what a notebook stores: base64 PNG, SVG text
+    stored = len(data["image/png"]) + len(data["image/svg+xml"].encode())
     if png_path:
         from autograd.files import write_atomic
         write_atomic(png_path, g.pipe(format="png"))
-    return seconds, round(w * 4 / 3), round(h * 4 / 3), g.summary
+    return seconds, round(w * 4 / 3), round(h * 4 / 3), g.summary, stored
 
 
 def main(argv=None):
@@ -105,15 +108,16 @@ def main(argv=None):
     rows.append(("2-16-16-1 one sample's hinge loss", lambda: (moons_loss(1), {})))
     rows.append(("2-16-16-1 batch of 100 loss + L2", lambda: (moons_loss(100), {})))
     rows.append(("784-16-16-10 cross-entropy", lambda: (mnist_loss(), {})))
-    print(f"{'graph':<40} {'values as boxes':<28} {'draw+svg s':>10} {'width px':>9} {'height px':>9}")
+    print(f"{'graph':<40} {'values as boxes':<28} {'draw+svg s':>10} {'width px':>9} {'height px':>9}"
+          f" {'in .ipynb KB':>12}")
     worst = 0.0
 
     def report(name, root, kwargs):
         nonlocal worst
         path = os.path.join(args.png, re.sub(r"\W+", "_", name).strip("_") + ".png") if args.png else None
-        seconds, w, h, summary = measure(root, kwargs, path)
+        seconds, w, h, summary, stored = measure(root, kwargs, path)
         worst = max(worst, seconds)
-        print(f"{name:<40} {summary:<28} {seconds:>10.2f} {w:>9} {h:>9}", flush=True)
+        print(f"{name:<40} {summary:<28} {seconds:>10.2f} {w:>9} {h:>9} {stored / 1000:>12.1f}", flush=True)
 
     for name, make in rows:
         root, kwargs = make()
