@@ -292,7 +292,10 @@ def _binary(op, x, y):
         elif type(y) is bool or not isinstance(y, Real):
             return NotImplemented
         else:
-            yd = _real(y, f"{op.name} operand")
+            try:
+                yd = float(y)
+            except OverflowError:  # an int too large: _real names it
+                yd = _real(y, f"{op.name} operand")
         child, side, d = x, 1, op.partials[0]    # `x * 3`: one child, the 3 kept in _db
     else:
         if type(x) is float:
@@ -300,7 +303,10 @@ def _binary(op, x, y):
         elif type(x) is bool or not isinstance(x, Real):
             return NotImplemented
         else:
-            xd = _real(x, f"{op.name} operand")
+            try:
+                xd = float(x)
+            except OverflowError:
+                xd = _real(x, f"{op.name} operand")
         yd = y.data
         child, side, d = y, 0, op.partials[1]    # `3 - y`
     out = op.forward(xd, yd)
