@@ -399,7 +399,7 @@ class _Emitter:
         self.name = {}            # Value -> identifier of its number
         self.grad = {}            # Value -> identifier (or `_G[i]`) of its gradient
         self.used_params, self.used_inputs = [], []
-        self.namespace = {"_Miss": _Miss, "_dot": _ops.dot}
+        self.namespace = {"_Miss": _Miss, "_dot": _ops.dot, "_add_products": _add_products}
         self.bound = {}           # id(function) -> name in namespace
 
     # references
@@ -480,6 +480,10 @@ class _Emitter:
                     raise TraceError(f"trace: a comparison at {where} reads {x!r}, which the "
                                      "trace cannot compute (not a node, a parameter or an input)")
         forward = self.forward_order(root, aux, comparisons)
+        # A wide linear node reads its weights and inputs as lists, and when its weights are a
+        # run of params, adds into their gradients as one slice of _G. Narrow ones stay a line
+        # per edge: a slice costs more than 16 plain lines at replay (W1: 1.3x the floor's
+        # time instead of 0.8x), though each line costs about 20 µs to compile.
         wide = {}
         if _linear_slices():
             for node in forward:
@@ -487,9 +491,9 @@ class _Emitter:
                     n = (len(node.operands) - 1) // 2
                     if n > WIDE:
                         operands = node.operands
-                        wide[node] = (self.param_run(operands[:n]), operands[n:2 * n])
+                        wide[node] = (self.param_run(operands[:n]), operands[n:2 * n], True)
         list_grads = set()
-        for run, _ in wide.values():
+        for run, _, _ in wide.values():
             if run is not None:
                 list_grads.update(self.params[run[0]:run[1]])
 
@@ -503,7 +507,8 @@ class _Emitter:
                              "   # stop_gradient: recomputed, no gradient")
             else:
                 name = self.name[node] = self.names.new(node.label, f"v{len(defined)}")
-                lines.append(f"{name} = {self.forward_expr(node, wide.get(node))}")
+                info = wide.get(node)
+                lines.append(f"{name} = {self.forward_expr(node, info if info and info[2] else None)}")
             defined[node] = len(lines)
         guards = self.guards(comparisons, lines, defined)
 
@@ -587,7 +592,7 @@ class _Emitter:
         op, operands = self.op_of(node), node.operands
         self.verify(node, op, operands)
         if wide is not None:
-            run, xs = wide
+            run, xs, _ = wide
             n = len(xs)
             ws = f"_P[{run[0]}:{run[1]}]" if run else \
                 "[" + ", ".join(self.ref(w) for w in operands[:n]) + "]"
@@ -638,12 +643,12 @@ class _Emitter:
         out = self.name[node]
         body = []
         if wide is not None:  # Σ wᵢxᵢ + b: ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1 (linear_partials)
-            run, xs = wide
+            run, xs, _ = wide
             n = len(xs)
             if run is not None:
                 s = f"_G[{run[0]}:{run[1]}]"
-                xsrc = self.input_list(xs) or "[" + ", ".join(map(self.ref, xs)) + "]"
-                body.append(f"{s} = [g + d * {g} for g, d in zip({s}, {xsrc})]")
+                xsrc = self.input_list(xs) or "(" + ", ".join(map(self.ref, xs)) + ",)"
+                body.append(f"{s} = _add_products({s}, {xsrc}, {g})")
             else:
                 for w, x in zip(operands[:n], xs):
                     t = self.target(w, list_grads, loaded) if isinstance(w, Value) else None
@@ -706,6 +711,13 @@ class _Emitter:
             return "[" + ", ".join(self.aux_source(a) for a in aux) + "]"
         raise TraceError(f"trace: outputs must be Values or lists of Values, got "
                          f"{type(aux).__name__}")
+
+
+def _add_products(grads, locals_, g):
+    """`grad += local * g` for a run of edges, as backward() adds each one. A function, not
+    a comprehension in the generated code: on Python 3.11 each comprehension there would be
+    a nested scope, and compiling thousands of them next to thousands of locals is slow."""
+    return [c + d * g for c, d in zip(grads, locals_)]
 
 
 def _flat_values(aux):
@@ -816,6 +828,16 @@ class Trace:
         loss, aux = self._run(P, G, args, gradient)
         for p, g in zip(params, G):
             p.grad = g
+        return loss if aux is None else (loss, aux)
+
+    def accumulate(self, data, grads, *args, gradient=1.0):
+        """The step on lists, in place: adds into the list `grads` (one float per param) and
+        returns the loss (with fn's outputs, if it had any). For loops that keep their own
+        lists, as training through traces does."""
+        if len(data) != len(self.params) or len(grads) != len(self.params):
+            raise ValueError(f"trace: data and grads need {len(self.params)} numbers each, got "
+                             f"{len(data)} and {len(grads)}")
+        loss, aux = self._run(data, grads, args, gradient)
         return loss if aux is None else (loss, aux)
 
     def functional(self, data, *args, grads=None, gradient=1.0):
