@@ -39,6 +39,7 @@ from .value import Value
 
 _isfinite = math.isfinite
 _SHOWN_OPERANDS = 6  # a linear node has 2n+1 operands; the message names the telling ones
+_PATH_ENDS = 4       # nodes shown at each end of a long path
 
 
 class AnomalyError(ArithmeticError):
@@ -77,7 +78,9 @@ def _name(v):
 
 
 def _show(v):
-    return f"{_name(v)} = {v.data!r}" if isinstance(v, Value) else repr(v)
+    if isinstance(v, Value):
+        return f"{_name(v)} = {float(v.data)!r}"
+    return repr(float(v))
 
 
 def _operands(operands):
@@ -121,7 +124,12 @@ def _path_to_root(node, root):
 
 
 def _arrows(path):
-    return " → ".join(_show(v) for v in path)
+    """The path as text; a long one (a sum over a dataset) keeps its two ends."""
+    shown = [_show(v) for v in path]
+    if len(shown) > 2 * _PATH_ENDS + 1:
+        hidden = len(shown) - 2 * _PATH_ENDS
+        shown = shown[:_PATH_ENDS] + [f"… ({hidden} more) …"] + shown[-_PATH_ENDS:]
+    return " → ".join(shown)
 
 
 # -- the forward check --------------------------------------------------------------------
@@ -135,7 +143,7 @@ def _forward_anomaly(node, op_name, operands):
         cause = "finite operands: this op is where it first appeared"
     path = _path_from_inputs(node) if node.children else [node]
     raise AnomalyError(
-        f"forward: {op_name} gave {node.data!r} from {cause}\n"
+        f"forward: {op_name} gave {float(node.data)!r} from {cause}\n"
         f"  operands: {_operands(operands)}\n"
         f"  path from the inputs: {_arrows(path)}", node, path)
 
@@ -171,7 +179,7 @@ def _checked_leaf(data):
     v = _originals[value, "_leaf"](data)
     if not _isfinite(data) and _on():
         raise AnomalyError(f"forward: an n-ary op (linear or a custom op) under no_grad() gave "
-                           f"{data!r}; no graph was recorded, so run it with recording on to "
+                           f"{float(data)!r}; no graph was recorded, so run it with recording on to "
                            f"see its operands", v, [v])
     return v
 
@@ -184,7 +192,7 @@ def _check_gradients(root, gradient):
     if not isinstance(seed, (int, float)) or isinstance(seed, bool):
         return  # backward itself refuses it, with its own message
     if not _isfinite(seed):
-        raise AnomalyError(f"backward: the starting gradient {seed!r} of {_show(root)} is not "
+        raise AnomalyError(f"backward: the starting gradient {float(seed)!r} of {_show(root)} is not "
                            f"finite", root, [root])
     grads = {root: float(seed)}
     get = grads.get
@@ -201,6 +209,7 @@ def _check_gradients(root, gradient):
 
 
 def _backward_anomaly(root, n, i, c, local, g, before, total):
+    local, g, before, total = map(float, (local, g, before, total))
     path = [c] + _path_to_root(n, root)
     if not _isfinite(local):
         why = f"the local derivative is {local!r}"

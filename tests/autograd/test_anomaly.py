@@ -4,7 +4,7 @@ import math
 import threading
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import event, given, strategies as st
 
 import autograd
 import autograd.backprop
@@ -12,7 +12,7 @@ import autograd.custom
 import autograd.value
 from autograd import DomainError, Value, define_op, linear, no_grad
 from autograd.anomaly import AnomalyError, detect_anomaly
-from autograd.testing import expressions
+from autograd.testing import apply, expressions
 from nn import MLP, mse_loss
 
 NAN, INF = math.nan, math.inf
@@ -240,3 +240,77 @@ def test_draw_highlights_the_blamed_node_and_its_path():
     w = Value(math.nan, label="w")
     err = raised(lambda: w * 2.0)
     assert draw(err.node, highlight=err.node).source != draw(err.node).source
+
+
+def test_a_long_path_keeps_both_ends():
+    x = Value(1e307, label="x")
+    terms = [x * (1.0 + k / 100) for k in range(60)]
+    err = raised(lambda: sum(terms, Value(0.0, label="zero")))
+    line = str(err).splitlines()[-1]
+    assert line.startswith("  path from the inputs: ") and "more) …" in line
+    assert line.endswith("= inf") and len(line) < 600
+    assert err.path[-1] is err.node and err.path[0].is_leaf and len(err.path) > 10
+
+
+def replay(expr, xs, slots):
+    """Run `expr` on Values made from xs, appending each result to `slots` as it is made."""
+    slots.extend(Value(x) for x in xs)
+    for op, args in expr.program:
+        slots.append(apply(op, *(slots[a] if type(a) is int else a for a in args)))
+    return slots[-1]
+
+
+@given(expressions(n_inputs=3, max_ops=12), st.integers(0, 2),
+       st.sampled_from([NAN, INF, -INF, 1e300]))
+def test_a_bad_input_is_blamed_on_the_first_op_whose_result_is_not_finite(case, i, bad):
+    expr, xs = case
+    xs = list(xs)
+    xs[i] = bad
+    plain = []
+    try:
+        replay(expr, xs, plain)
+        failure = None
+    except ArithmeticError as e:       # a domain error the engine raises anyway
+        failure = type(e)
+    first = next((k for k in range(len(xs), len(plain)) if not math.isfinite(plain[k].data)), None)
+    checked = []
+    try:
+        with detect_anomaly():
+            replay(expr, xs, checked)
+    except AnomalyError as err:
+        event("anomaly in forward")
+        assert first is not None and len(checked) == first   # raised while making slot `first`
+        node = err.node
+        assert node.op == expr.program[first - len(xs)][0]
+        assert math.isnan(node.data) if math.isnan(plain[first].data) else node.data == plain[first].data
+        assert err.path[-1] is node and err.path[0].is_leaf
+        assert all(b in a.children for a, b in zip(err.path[1:], err.path))
+    except ArithmeticError as e:
+        event("domain error")
+        assert type(e) is failure and (first is None or len(checked) < first)
+    else:
+        assert first is None and failure is None
+    assert engine_is_untouched()
+
+
+@given(expressions(n_inputs=3, max_ops=12), st.sampled_from([1.0, 1e306, 1e308, 1.79e308]))
+def test_backward_raises_exactly_when_a_gradient_would_not_be_finite(case, seed):
+    fn, xs = case
+    values = [Value(x) for x in xs]
+    out = fn(*values)
+    out.backward(seed)
+    finite = all(math.isfinite(v.grad) for v in values)
+    for v in values:
+        v.grad = 0.0
+    try:
+        with detect_anomaly():
+            out.backward(seed)
+    except AnomalyError as err:
+        event("anomaly in backward")
+        assert not finite
+        assert all(v.grad == 0.0 for v in values)        # nothing written
+        assert err.path[0] is err.node and err.path[-1] is out
+        assert all(a in b.children for a, b in zip(err.path, err.path[1:]))
+        assert "backward: the gradient of" in str(err)
+    else:
+        assert finite
