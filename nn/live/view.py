@@ -98,8 +98,9 @@ class LiveView(Recorder):
     # -- drawing ----------------------------------------------------------------------------
     def status(self, frame, final=False):
         total = f"/{self.total_steps}" if self.total_steps else ""
-        parts = [f"live view: frame {self.shown}", f"step {frame['step']}{total}",
-                 f"epoch {frame['epochs_done'] + (0 if final else 1)}"]
+        parts = [f"live view: frame {self.shown}", f"step {frame['step']}{total}"]
+        if self.epochs:  # a loop that reports epochs (fit does)
+            parts.append(f"epoch {min(frame['epochs_done'] + (0 if final else 1), len(self.epochs) + 1)}")
         if frame["loss"] is not None:
             parts.append(f"loss {frame['loss']:.4g}")
         parts.append(f"train acc {_fmt(frame['train_accuracy'], '.1%')}")

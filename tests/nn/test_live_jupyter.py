@@ -1,0 +1,149 @@
+"""A real JupyterLab, driven by real Chromium: a cell training with a live view shows one
+output whose frame counter rises while the cell runs, and the saved notebook keeps the last
+frame as a PNG."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+JUPYTER = Path(sys.executable).with_name("jupyter")
+
+CELL = """\
+import time
+from nn import MLP, hinge_loss
+from nn.data import make_moons
+from nn.live import LiveView
+from nn.optim import Adam
+
+X, y = make_moons(200, noise=0.1, seed=0)
+model = MLP(2, [16, 16, 1], seed=0)
+opt = Adam(model.parameters(), 0.02)
+view = LiveView(rate=4, spacing=1)
+view.on_start(model, X, y, total_steps=None)
+start, step = time.monotonic(), 0
+while view.shown < 8 and time.monotonic() - start < 90:
+    for i in range(0, 200, 20):
+        batch = X[i:i + 20]
+        loss = sum(hinge_loss(model(x), 2 * t - 1) for x, t in zip(batch, y[i:i + 20])) / 20
+        opt.zero_grad(); loss.backward(); opt.step(); step += 1
+        view.on_step(step, loss.data)
+view.on_end()
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(tmp_path):
+    assert JUPYTER.exists(), f"the real-client test needs JupyterLab in the venv ({JUPYTER})"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(CELL)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "live.ipynb")
+    port = free_port()
+    log = open(tmp_path / "lab.log", "wb")
+    proc = subprocess.Popen(
+        [str(JUPYTER), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         "--ServerApp.token=", "--ServerApp.password=", "--allow-root",
+         f"--ServerApp.root_dir={tmp_path}", "--ServerApp.open_browser=False",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
+        env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+             "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+             "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
+             "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, f"JupyterLab exited: {(tmp_path / 'lab.log').read_text()[-2000:]}"
+            try:
+                with urllib.request.urlopen(url + "/api/status", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
+            time.sleep(0.5)
+        yield url, tmp_path
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        log.close()
+
+
+def wait_for_idle_kernel(url, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url + "/api/sessions", timeout=5) as r:
+            sessions = json.load(r)
+        if sessions and sessions[0]["kernel"]["execution_state"] == "idle":
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no idle kernel within {seconds} s: {sessions}")
+
+
+def test_live_view_updates_in_place_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+    url, root = lab
+    assert os.access(CHROMIUM, os.X_OK), "the real-client test needs Debian's chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{url}/lab/tree/live.ipynb", timeout=90_000)
+            page.wait_for_selector(".jp-Notebook .jp-CodeCell .cm-content", timeout=90_000)
+            wait_for_idle_kernel(url)                 # the cell must not run before it
+            page.click(".jp-Notebook .jp-CodeCell .cm-content")
+            page.keyboard.press("Shift+Enter")
+            seen = []
+            deadline = time.monotonic() + 150
+            while time.monotonic() < deadline:
+                texts = page.eval_on_selector_all(
+                    ".jp-Notebook .jp-CodeCell .jp-OutputArea-output",
+                    "els => els.map(e => e.textContent)")
+                counters = [int(m.group(1)) for t in texts for m in [re.search(r"frame (\d+)", t)] if m]
+                if counters and (not seen or counters[-1] != seen[-1]):
+                    seen.append(counters[-1])
+                    assert len(texts) == 1, f"expected one output updated in place, got {len(texts)}"
+                if any("done" in t for t in texts):
+                    break
+                page.wait_for_timeout(100)
+            assert seen and seen == sorted(seen) and len(set(seen)) >= 3, seen
+            assert seen[-1] >= 5, seen
+            shot = Path(os.environ.get("LIVE_SCREENSHOT", root / "jupyterlab.png"))
+            page.screenshot(path=str(shot))
+            img = page.eval_on_selector(".jp-OutputArea-output img", "i => i.naturalWidth")
+            assert img > 100                                  # the figure is a real picture
+            page.keyboard.press("Control+s")
+            for _ in range(100):
+                saved = nbformat.read(root / "live.ipynb", as_version=4)
+                if saved.cells[0].outputs:
+                    break
+                page.wait_for_timeout(100)
+        finally:
+            browser.close()
+    (out,) = saved.cells[0].outputs
+    assert out["output_type"] == "display_data"               # the handle's single output
+    assert out["data"]["image/png"] and out["data"]["text/plain"].endswith("done")
