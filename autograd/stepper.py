@@ -377,8 +377,10 @@ class Stepper:
         values = dict(uid=uid, nsteps=str(n), what=what)
         ui = _fill(_page_file("stepper_ui.html"), css=_fill(_page_file("stepper.css"), **values),
                    **values)
-        script = _fill(_page_file("stepper.js"), standalone="true" if standalone else "false",
-                       **values)
+        # Each display carries the script, so its comments and indentation are left out.
+        js = "\n".join(line.strip() for line in _page_file("stepper.js").splitlines()
+                       if line.strip() and not line.strip().startswith("//"))
+        script = _fill(js, standalone="true" if standalone else "false", **values)
         return _fill(_page_file("stepper.html"), svg=_uri(svg), steps=steps,
                      open=" open" if n <= 40 else "", ui=ui, data=data,
                      script=script, name=html.escape(self.name(self.root)), **values)

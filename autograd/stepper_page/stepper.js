@@ -17,7 +17,8 @@
   graph.innerHTML = markup;
   var svg = graph.getElementsByTagName("svg")[0];
   var N = D.steps.length, pos = 0, timer = null;
-  var intro = "Start: the leaves hold their inputs. Press next ▶ (or →) to run the forward pass.";
+  var intro = "Start: the leaves hold their inputs. Press next ▶ " +
+    (standalone ? "(or →)" : "(or click the stepper, then →)") + " to run the forward pass.";
   if (standalone) el("keys").textContent = el("keys").textContent.replace(/ \(.*\)$/, "");
 
   // -- scale: natural size by default (Graphviz's points at 96 dpi), zoom, fit -------------
