@@ -337,6 +337,21 @@ def test_fold_per_layer_then_truncate():
     assert "… the rest" in src
 
 
+@given(expressions(n_inputs=4, max_ops=40), st.integers(2, 30))
+def test_a_drawing_never_has_more_boxes_than_max_nodes(case, max_nodes):
+    fn, xs = case
+    out = fn(*[Value(x) for x in xs])
+    src = draw(out, max_nodes=max_nodes).source
+    boxes = re.findall(r"^\s*([vg]\d+) \[", src, re.M)
+    assert 1 <= len(boxes) <= max_nodes
+    # every value is in exactly one box: the folded boxes' counts and the plain values add up
+    n = len(walk(out)[0])
+    folded = sum(int(k) for k in re.findall(r"<br/>(\d+) values", src))
+    named = re.findall(r"<b>(\d+) leaves</b>", src)
+    plain = len([b for b in boxes if b.startswith("v")])
+    assert folded + sum(map(int, named)) + plain == n or "the rest" in src
+
+
 def test_fan_out_decides_folding_not_the_value_count():
     few = sum_of(10, False)   # x used 10 times: drawn value by value
     assert "sum:" not in draw(few).source
@@ -405,6 +420,14 @@ def test_dead_units_are_greyed_and_saturated_ones_marked():
     assert style["neurons.3"] == "#e0e0e0" and style["neurons.4"] == "#eef3fb"
     style = dict(re.findall(r"label=<<b>(neurons\.\d+)</b>.*?fillcolor=\"(#\w+)\"", _cluster(src, "layers.1")))
     assert style["neurons.7"] == "#e0e0e0" and style["neurons.2"] == "#fff3e0" and style["neurons.0"] == "#eef3fb"
+    # Drawn value by value, a dead neuron's values are grey (its parameters by their labels).
+    from nn import MLP
+    small = MLP(2, [2, 1], seed=0)([1.0, -1.0])
+    src = draw(small, dead={"layers.0.neurons.1"}).source
+    grey = [line for line in src.splitlines() if 'bgcolor="#e0e0e0"' in line]
+    assert sorted(re.search(r"<b>([\w.]+)</b>", line)[1] for line in grey if "<b>" in line) == \
+        ["layers.0.neurons.1.b", "layers.0.neurons.1.w.0", "layers.0.neurons.1.w.1"]
+    assert len(grey) == 3 + 2  # and its linear and relu values
     # Folded per layer, the layer's box lists them.
     src = draw(loss, max_nodes=8, dead={"layers.0.neurons.3"}).source
     assert "dead: neurons.3" in src
