@@ -5,13 +5,31 @@
     test accuracy: 0.9611
 
 The last line is always `test accuracy: <fraction>`, for scripts.
+
+Every error is one line on stderr, `python -m nn train: error: <what was wrong>`, and the exit
+status says what kind it was (`EXIT_STATUS`): 2 usage (a bad flag, a flag combination
+that cannot work, a --save path that cannot be written, checked before any training),
+1 environment or data (a missing dataset or package, a corrupt file, a run that
+diverged), 130 interrupted by Ctrl-C: the model as it was after the last finished epoch is
+saved first (to --save's path, or to a new interrupted-<dataset>.json here) and the line
+says where. Output piped into `head` stops quietly; the run still trains and saves.
 """
 import argparse
+import math
 import os
+import signal
 import sys
 import time
 
+from autograd.files import UnwritablePath, check_writable
+
+from .init import SCHEMES
 from .mlp import ACTIVATIONS, MLP
+from .module import MAX_PARAMETERS
+from .optim import OPTIMIZERS
+from .train import Diverged, fit
+
+EXIT_STATUS = {"usage": 2, "failure": 1, "interrupted": 130}
 
 # Per-dataset defaults for the flags left unset. Digits' recipe reaches 96.9% test
 # accuracy (seed 0) in about 70 s of CPU, and weight decay keeps it above 95% across
@@ -24,6 +42,19 @@ DEFAULTS = {
     "fashion-mnist": {"epochs": 1, "batch_size": 1, "lr": 0.01, "optimizer": "sgd",
                       "momentum": 0.0, "weight_decay": 0.0, "lr_decay": "none"},
 }
+# (inputs, outputs) of each dataset's network, known before the data is loaded
+SHAPES = {"moons": (2, 1), "digits": (64, 10), "fashion-mnist": (784, 10)}
+
+
+class UsageError(ValueError):
+    """Flags that cannot work together (found after parsing): exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line: the usage block would bury the message, and --help has it.
+        message = " ".join(message.split())
+        self.exit(EXIT_STATUS["usage"], f"{self.prog}: error: {message}\n")
 
 
 def _layers(text):
@@ -36,65 +67,88 @@ def _layers(text):
     return sizes
 
 
+def _number(kind, text):
+    try:
+        v = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {'an int' if kind is int else 'a number'}, "
+                                         f"got {text!r}") from None
+    if kind is float and not math.isfinite(v):  # --lr inf trains to nan, looking like success
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return v
+
+
 def _positive(kind):
     def parse(text):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}")
+        v = _number(kind, text)
         if not v > 0:
             raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
         return v
+    parse.__name__ = f"positive {kind.__name__}"
     return parse
 
 
 def _nonnegative_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+    v = _number(float, text)
     if not v >= 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
     return v
 
 
 def _fraction(text):
-    v = _nonnegative_float(text)
+    v = _number(float, text)
     if not 0 < v < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text!r}")
     return v
 
 
+def _save_path(text):
+    if not text:
+        raise argparse.ArgumentTypeError("the path is empty")
+    return text
+
+
 def build_parser():
-    p = argparse.ArgumentParser(prog="python -m nn", description="Train small MLPs built "
-                                "from scalar autograd Values.")
+    """The `python -m nn` parser; each subcommand's parser is built by its own function."""
+    p = _Parser(prog="python -m nn", description="Train small MLPs built from scalar autograd "
+                "Values.", epilog=_EXIT_HELP)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_train_parser(sub)
+    return p
+
+
+_EXIT_HELP = ("Errors are one line on stderr. Exit status: 0 done, 2 usage error, 1 "
+              "environment or data error (missing dataset, corrupt file, diverged run), 130 "
+              "interrupted by Ctrl-C (the finished epochs are saved first).")
+
+
+def add_train_parser(sub):
     t = sub.add_parser("train", help="train an MLP classifier and report test accuracy",
                        description="Train an MLP classifier. Flags left unset take the "
                        "dataset's defaults: " + "; ".join(
                            f"{d}: " + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in o.items())
-                           for d, o in DEFAULTS.items()) + ".")
+                           for d, o in DEFAULTS.items()) + ".", epilog=_EXIT_HELP)
     t.add_argument("--dataset", choices=list(DEFAULTS), default="digits",
                    help="moons (2-D, 2 classes; one logit, binary cross-entropy), digits "
                    "(scikit-learn's 8x8, 10 classes) or fashion-mnist (28x28, 10 classes, "
                    "needs apt-get install dataset-fashion-mnist); default %(default)s")
     t.add_argument("--layers", type=_layers, default=[16, 16], metavar="N,N,...",
                    help="hidden layer sizes; the output layer is added to fit the dataset "
-                   "(default 16,16)")
+                   f"(default 16,16; at most {MAX_PARAMETERS:,} parameters in all)")
     t.add_argument("--activation", choices=[a for a in ACTIVATIONS if a], default="relu",
                    help="hidden-layer activation (default %(default)s); the output is linear")
-    t.add_argument("--init", choices=["uniform", "xavier", "he"], default=None,
+    t.add_argument("--init", choices=list(SCHEMES), default=None,
                    help="weight initialisation (default: he for the ReLU family, xavier "
                    "for tanh/sigmoid)")
     t.add_argument("--epochs", type=_positive(int), help="passes over the training set")
     t.add_argument("--batch-size", type=_positive(int),
                    help="samples per gradient step (1 = per-sample SGD)")
-    t.add_argument("--lr", type=_positive(float), help="learning rate")
-    t.add_argument("--optimizer", choices=["sgd", "adam"], help="sgd or adam")
+    t.add_argument("--lr", type=_positive(float), help="learning rate (a finite number > 0)")
+    t.add_argument("--optimizer", choices=list(OPTIMIZERS), help=" or ".join(OPTIMIZERS))
     t.add_argument("--lr-decay", choices=["none", "linear"],
                    help="none: constant lr; linear: lr falls linearly to 0 over the run")
     t.add_argument("--momentum", type=_nonnegative_float,
-                   help="SGD momentum (0 for moons and fashion-mnist)")
+                   help="SGD momentum (0 for moons and fashion-mnist; sgd only)")
     t.add_argument("--weight-decay", type=_nonnegative_float,
                    help="L2 weight decay added to the gradients (5e-4 for digits, else 0)")
     t.add_argument("--seed", type=int, default=0,
@@ -114,9 +168,63 @@ def build_parser():
                    help="build micrograd's one-node-per-multiply graph instead of one n-ary "
                    "node per neuron (same numbers, slower)")
     t.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    t.add_argument("--save", metavar="PATH", default=None,
-                   help="write the trained model to PATH as JSON (load with MLP.load)")
-    return p
+    t.add_argument("--save", metavar="PATH", type=_save_path, default=None,
+                   help="write the trained model to PATH as JSON (load with MLP.load); the "
+                   "path is checked before training, and Ctrl-C saves the finished epochs there")
+    t.set_defaults(run=train, check=check_train_args)
+    return t
+
+
+def check_train_args(args):
+    """Fill in the dataset's defaults and refuse what cannot work, before any data is loaded.
+    Raises UsageError (or UnwritablePath for --save)."""
+    explicit = {key for key in DEFAULTS[args.dataset] if getattr(args, key) is not None}
+    for key, value in DEFAULTS[args.dataset].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if "momentum" in explicit and "momentum" not in OPTIMIZERS[args.optimizer].OPTIONS \
+            and args.momentum:
+        raise UsageError(f"--momentum {args.momentum} is for sgd; {args.optimizer} has none")
+    nin, n_out = SHAPES[args.dataset]
+    sizes = args.layers + [n_out]
+    count = MLP.parameter_count(nin, sizes)
+    if count > MAX_PARAMETERS:
+        raise UsageError(f"--layers {','.join(map(str, args.layers))}: a "
+                         f"{'-'.join(map(str, [nin] + sizes))} network has {count:,} parameters, "
+                         f"more than the {MAX_PARAMETERS:,} allowed")
+    if args.save is not None:  # find out now, not after an hour of training
+        check_writable(args.save)
+
+
+class _Console:
+    """stdout that survives `| head`: once the reader is gone, lines are dropped and the
+    run goes on (training and --save), instead of dying with the model unsaved."""
+
+    def __init__(self):
+        self.closed = False
+
+    def __call__(self, line):
+        if self.closed:
+            return
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:
+            self.closed = True
+            # Python flushes stdout at exit too; point it at /dev/null so that cannot fail.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+
+
+class _LastEpoch:
+    """A `fit` callback keeping the parameters as they were after the last finished epoch."""
+
+    def __init__(self, model):
+        self.model, self.epoch, self.state = model, 0, None
+
+    def on_epoch(self, record):
+        state = self.model.state_dict()
+        self.epoch, self.state = record["epoch"], state
 
 
 def _dataset(args):
@@ -130,15 +238,16 @@ def _dataset(args):
     else:
         X, y = data.make_moons(args.samples, noise=args.noise, seed=args.seed)
         n_out = 1
-    (Xtr, ytr), (Xte, yte) = data.train_test_split(X, y, args.test_fraction, seed=args.seed)
+    try:
+        (Xtr, ytr), (Xte, yte) = data.train_test_split(X, y, args.test_fraction, seed=args.seed)
+    except ValueError as e:  # e.g. --samples 3 --test-fraction 0.9
+        raise UsageError(str(e)) from None
     return Xtr, ytr, Xte, yte, n_out
 
 
-def train(args):
-    from .train import fit
-    for key, value in DEFAULTS[args.dataset].items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
+def train(args, say=None):
+    """Run `nn train` on parsed and checked `args`; returns the exit status."""
+    say = say or _Console()
     Xtr, ytr, Xte, yte, n_out = _dataset(args)
     if args.limit is not None:
         Xtr, ytr = Xtr[:args.limit], ytr[:args.limit]
@@ -147,44 +256,85 @@ def train(args):
     nin = len(Xtr[0])
     model = MLP(nin, args.layers + [n_out], activation=args.activation, init=args.init,
                 seed=args.seed, fused=not args.unfused)
-    print(f"{args.dataset}: {len(Xtr)} train / {len(Xte)} test samples; model "
-          f"{'-'.join(map(str, [nin] + args.layers + [n_out]))} {args.activation}, "
-          f"{len(model.parameters())} parameters; {args.optimizer} lr {args.lr}"
-          f"{f' momentum {args.momentum}' if args.optimizer == 'sgd' and args.momentum else ''}"
-          f"{f' weight decay {args.weight_decay}' if args.weight_decay else ''} "
-          f"({args.lr_decay} decay), batch size {args.batch_size}, {args.epochs} epoch(s)", flush=True)
+    momentum = args.momentum if "momentum" in OPTIMIZERS[args.optimizer].OPTIONS else 0.0
+    say(f"{args.dataset}: {len(Xtr)} train / {len(Xte)} test samples; model "
+        f"{'-'.join(map(str, [nin] + args.layers + [n_out]))} {args.activation}, "
+        f"{len(model.parameters())} parameters; {args.optimizer} lr {args.lr}"
+        f"{f' momentum {momentum}' if momentum else ''}"
+        f"{f' weight decay {args.weight_decay}' if args.weight_decay else ''} "
+        f"({args.lr_decay} decay), batch size {args.batch_size}, {args.epochs} epoch(s)")
+    last = _LastEpoch(model)
     start = time.perf_counter()
-    history = fit(model, Xtr, ytr, Xte, yte, epochs=args.epochs, batch_size=args.batch_size,
-                  lr=args.lr, optimizer=args.optimizer, momentum=args.momentum,
-                  weight_decay=args.weight_decay, seed=args.seed,
-                  lr_decay=None if args.lr_decay == "none" else args.lr_decay,
-                  progress=not args.no_progress,
-                  log=lambda line: print(line, flush=True))
-    print(f"trained in {time.perf_counter() - start:.1f}s")
+    try:
+        history = fit(model, Xtr, ytr, Xte, yte, epochs=args.epochs, batch_size=args.batch_size,
+                      lr=args.lr, optimizer=args.optimizer, momentum=momentum,
+                      weight_decay=args.weight_decay, seed=args.seed,
+                      lr_decay=None if args.lr_decay == "none" else args.lr_decay,
+                      progress=not args.no_progress, log=say, callbacks=[last])
+    except KeyboardInterrupt:
+        return _save_interrupted(model, last, args)
+    say(f"trained in {time.perf_counter() - start:.1f}s")
     if args.save:
         model.save(args.save)
-        print(f"saved model to {args.save}")
-    print(f"test accuracy: {history[-1]['test_accuracy']:.4f}")
+        say(f"saved model to {args.save}")
+    say(f"test accuracy: {history[-1]['test_accuracy']:.4f}")
     return 0
 
 
+def _save_interrupted(model, last, args):
+    """Ctrl-C during training: save the finished epochs and say where; exit status 130."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save
+    try:
+        if last.state is None:
+            _error(f"interrupted in epoch 1 of {args.epochs}: no finished epoch to save")
+            return EXIT_STATUS["interrupted"]
+        model.load_state_dict(last.state)
+        path = args.save or _unused_path(f"interrupted-{args.dataset}.json")
+        try:
+            model.save(path)
+        except (OSError, ValueError) as e:
+            _error(f"interrupted after epoch {last.epoch} of {args.epochs}; could not save the "
+                   f"model: {e}")
+        else:
+            _error(f"interrupted: saved the model after epoch {last.epoch} of {args.epochs} to "
+                   f"{path}")
+        return EXIT_STATUS["interrupted"]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _unused_path(name):
+    stem, ext = os.path.splitext(name)
+    path, k = name, 1
+    while os.path.lexists(path):
+        path, k = f"{stem}-{k}{ext}", k + 1
+    return path
+
+
+def _error(message):
+    print(f"python -m nn train: {message}", file=sys.stderr, flush=True)
+
+
 def main(argv=None):
+    """`python -m nn ...`; returns the exit status (see EXIT_STATUS)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.save:  # find out now, not after an hour of training
-        folder = os.path.dirname(os.path.abspath(args.save))
-        if not os.path.isdir(folder):
-            parser.error(f"--save {args.save}: directory {folder} does not exist")
-        if os.path.isdir(args.save):
-            parser.error(f"--save {args.save}: is a directory")
     try:
-        return train(args)
-    except ValueError as e:  # what the data and model checks refuse, e.g. an empty split
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except (OSError, ImportError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # `python -m nn train ... | head`: stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        args.check(args)
+        return args.run(args)
+    except (UsageError, UnwritablePath) as e:  # what the flags asked for cannot be done
+        _error(f"error: {_one_line(e)}")
+        return EXIT_STATUS["usage"]
+    except Diverged as e:
+        _error(f"error: {e} (--lr)")
+        return EXIT_STATUS["failure"]
+    except (OSError, ImportError, ValueError) as e:  # missing or corrupt data, a missing package
+        _error(f"error: {_one_line(e)}")
+        return EXIT_STATUS["failure"]
+    except KeyboardInterrupt:  # before training started, or while saving at the end
+        _error("interrupted")
+        return EXIT_STATUS["interrupted"]
+
+
+def _one_line(e):
+    return " ".join(str(e).split())
