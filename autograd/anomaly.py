@@ -59,7 +59,7 @@ class _Checking(threading.local):
 _checking = _Checking()
 _lock = threading.Lock()
 _threads_in = 0
-_originals = {}  # (module, name) -> the function the checker replaced
+_originals = {}  # (module, name) -> the function its checker replaced, put back on exit
 
 
 # -- describing nodes ---------------------------------------------------------------------
@@ -152,36 +152,46 @@ def _on():
     return _checking.depth > 0
 
 
-def _checked_unary(op, x):
-    v = _originals[value, "_unary"](op, x)
-    if not _isfinite(v.data) and _on():
-        _forward_anomaly(v, op.name, (x,))
-    return v
+# Each checker wraps the function it replaces (its `original`), which it keeps for good: a
+# thread that fetched a checker just before the block ended still calls the right function.
+def _unary_checker(original):
+    def checked_unary(op, x):
+        v = original(op, x)
+        if not _isfinite(v.data) and _on():
+            _forward_anomaly(v, op.name, (x,))
+        return v
+    return checked_unary
 
 
-def _checked_binary(op, x, y):
-    v = _originals[value, "_binary"](op, x, y)
-    if v is not NotImplemented and not _isfinite(v.data) and _on():
-        _forward_anomaly(v, op.name, (x, y))
-    return v
+def _binary_checker(original):
+    def checked_binary(op, x, y):
+        v = original(op, x, y)
+        if v is not NotImplemented and not _isfinite(v.data) and _on():
+            _forward_anomaly(v, op.name, (x, y))
+        return v
+    return checked_binary
 
 
-def _checked_node(data, op, a, da, b, db):
+def _node_checker(original):
     # n-ary nodes (linear, define_op with 3+ operands) are made here; op None is a leaf
-    v = _originals[value, "_node"](data, op, a, da, b, db)
-    if op is not None and not _isfinite(data) and _on():
-        _forward_anomaly(v, op.name, v.operands)
-    return v
+    def checked_node(data, op, a, da, b, db):
+        v = original(data, op, a, da, b, db)
+        if op is not None and not _isfinite(data) and _on():
+            _forward_anomaly(v, op.name, v.operands)
+        return v
+    return checked_node
 
 
-def _checked_leaf(data):
+def _leaf_checker(original):
     # An n-ary op under no_grad() returns a bare leaf: no op or operands are left to name.
-    v = _originals[value, "_leaf"](data)
-    if not _isfinite(data) and _on():
-        raise AnomalyError(f"forward: an n-ary op (linear or a custom op) under no_grad() gave "
-                           f"{float(data)!r}; no graph was recorded, so run it with recording on to "
-                           f"see its operands", v, [v])
-    return v
+    def checked_leaf(data):
+        v = original(data)
+        if not _isfinite(data) and _on():
+            raise AnomalyError(f"forward: an n-ary op (linear or a custom op) under no_grad() "
+                               f"gave {float(data)!r}; no graph was recorded, so run it with "
+                               f"recording on to see its operands", v, [v])
+        return v
+    return checked_leaf
 
 
 # -- the backward check -------------------------------------------------------------------
@@ -228,32 +238,32 @@ def _backward_anomaly(root, n, i, c, local, g, before, total):
         f"  path to the root: {_arrows(path)}", c, path)
 
 
-def _checked_backward(root, gradient=1.0):
-    if _on():
-        _check_gradients(root, gradient)
-    return _originals[backprop, "backward"](root, gradient)
+def _backward_checker(original):
+    def checked_backward(root, gradient=1.0):
+        if _on():
+            _check_gradients(root, gradient)
+        return original(root, gradient)
+    return checked_backward
 
 
 # -- installing ---------------------------------------------------------------------------
 def _targets():
     package = sys.modules[__package__]
-    return [(value, "_unary", _checked_unary), (value, "_binary", _checked_binary),
-            (value, "_node", _checked_node), (value, "_leaf", _checked_leaf),
-            (custom, "_unary", _checked_unary), (custom, "_binary", _checked_binary),
-            (backprop, "backward", _checked_backward), (package, "backward", _checked_backward)]
+    return [(value, "_unary", _unary_checker), (value, "_binary", _binary_checker),
+            (value, "_node", _node_checker), (value, "_leaf", _leaf_checker),
+            (custom, "_unary", _unary_checker), (custom, "_binary", _binary_checker),
+            (backprop, "backward", _backward_checker), (package, "backward", _backward_checker)]
 
 
 def _install():
-    for module, name, checker in _targets():
-        _originals[module, name] = getattr(module, name)
-    # custom's copies are the same functions as value's; the checkers call value's originals
-    for module, name, checker in _targets():
-        setattr(module, name, checker)
+    for module, name, make_checker in _targets():
+        _originals[module, name] = original = getattr(module, name)
+        setattr(module, name, make_checker(original))
 
 
 def _uninstall():
     for module, name, _ in _targets():
-        setattr(module, name, _originals.pop((module, name)))
+        setattr(module, name, _originals[module, name])
 
 
 @contextmanager

@@ -314,3 +314,30 @@ def test_backward_raises_exactly_when_a_gradient_would_not_be_finite(case, seed)
         assert "backward: the gradient of" in str(err)
     else:
         assert finite
+
+
+def test_entering_and_leaving_while_other_threads_compute():
+    errors, stop = [], threading.Event()
+
+    def worker():
+        try:
+            while not stop.is_set():
+                x = Value(0.5)
+                y = (x * 3.0).tanh() + x.exp()
+                y.backward()
+                assert x.grad == pytest.approx(3 * (1 - math.tanh(1.5) ** 2) + math.exp(0.5))
+        except Exception as e:   # any failure in the worker is reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(300):
+            with detect_anomaly():
+                (Value(1.0) * 2.0).backward()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    assert errors == [] and engine_is_untouched()
