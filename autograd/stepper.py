@@ -121,8 +121,9 @@ class Stepper:
       product per edge along which x reaches the output: `{"phase": "tangent", "node" (the
       parent), "child", "edge", "local", "upstream" (dchild/dx), "product", "tangent"
       (the parent's running total), "text"}`.
-    Node ids are those of the drawn graph: `n0` is the root, then depth-first in operand
-    order. `.names` maps each Value to the name formulas use.
+    Every product step also has `"ask"`: its text with the local derivative and the product
+    as "?", which is what quiz mode shows. Node ids are those of the drawn graph: `n0` is the
+    root, then depth-first in operand order. `.names` maps each Value to the name formulas use.
     """
 
     def __init__(self, root, *, rankdir="LR", max_nodes=500, quiz=False, mode="reverse", wrt=None):
