@@ -15,8 +15,9 @@ decision boundary for 2-D inputs, a table of each layer's health (`nn.diagnose`)
 graph of one sample's loss with its current data and grads (`autograd.draw`).
 
 Drawing a frame takes a while (tenths of a second), so frames are rate-limited by time: at
-most `rate` per second, and never sooner than `spacing` times the last frame's cost after
-it, which caps the view's share of the run's time near 1 / (1 + spacing) (20 % by default).
+most `rate` per second (2), and only while the view's drawing time, counting the next frame
+and the final one, stays within `budget` (20 %) of the time spent training so far. A short
+run may so get only a few frames; the last one, after training, is always drawn.
 """
 import base64
 import html
@@ -43,23 +44,26 @@ def _fmt(x, spec=".4g"):
 
 class LiveView(Recorder):
     """A Recorder that also shows itself in Jupyter. `path`: also write a replay page.
-    `rate`: at most this many frames per second; `spacing`: wait at least this many times
-    the last frame's drawing time before the next; `show`: display (default: only inside a
+    `rate`: at most this many frames per second; `budget`: the most drawing may take, as a
+    share of the training time; `show`: display (default: only inside a
     Jupyter kernel); `graph`: draw the loss graph of training sample `sample_index`."""
 
-    def __init__(self, path=None, *, rate=2.0, spacing=4.0, show=None, graph=True,
+    def __init__(self, path=None, *, rate=2.0, budget=0.2, show=None, graph=True,
                  sample_index=0, **kw):
         super().__init__(path, **kw)
-        if not rate > 0 or not spacing >= 0:
-            raise ValueError(f"live: rate must be > 0 and spacing >= 0, got {rate!r}, {spacing!r}")
-        self.rate, self.spacing, self.graph, self.sample_index = rate, spacing, graph, sample_index
+        if not rate > 0 or not budget > 0:
+            raise ValueError(f"live: rate and budget must be > 0, got {rate!r}, {budget!r}")
+        self.rate, self.budget, self.graph, self.sample_index = rate, budget, graph, sample_index
         self.show = in_notebook() if show is None else bool(show)
         self.shown = 0          # frames displayed so far: the counter in the status line
         self.handle = None
         self.curves = {}        # step -> (train loss, test loss, train acc, test acc)
         self.draw_seconds = 0.0
+        self.frame_cost = 0.3   # a guess until the first frame is timed
 
     def on_start(self, model, X, y, X_test=None, y_test=None, **kw):
+        self.started = time.perf_counter()
+        self.draw_seconds = 0.0
         super().on_start(model, X, y, X_test, y_test, **kw)
         self.sample = (X[self.sample_index], y[self.sample_index])
         self.pending = False
@@ -81,7 +85,7 @@ class LiveView(Recorder):
             self.pending = False
             frame = self.frames[-1] if self.path and self.frames[-1]["step"] == step else self.frame(step)
             self._display(frame)
-        elif time.perf_counter() >= self.next_time:
+        elif self.due():
             self.pending = True
             self.remember()
 
@@ -141,8 +145,17 @@ class LiveView(Recorder):
         cost = time.perf_counter() - start
         self.draw_seconds += cost
         self.seconds += cost
+        self.frame_cost = cost
+        self.next_time = time.perf_counter() + 1.0 / self.rate
+
+    def due(self):
+        """Time for a frame: not sooner than 1 / rate after the last, and only if this one
+        and the final one keep drawing within the budget of the training time so far."""
         now = time.perf_counter()
-        self.next_time = now + max(1.0 / self.rate, self.spacing * cost)
+        if now < self.next_time:
+            return False
+        training = now - self.started - self.seconds
+        return self.draw_seconds + 2 * self.frame_cost <= self.budget * training
 
     def sample_graph(self, frame):
         """PNG bytes of the graph of one training sample's loss, with its data and grads now.

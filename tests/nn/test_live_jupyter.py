@@ -28,7 +28,7 @@ from nn.optim import Adam
 X, y = make_moons(200, noise=0.1, seed=0)
 model = MLP(2, [16, 16, 1], seed=0)
 opt = Adam(model.parameters(), 0.02)
-view = LiveView(rate=4, spacing=1)
+view = LiveView(rate=4, budget=1)
 view.on_start(model, X, y, total_steps=None)
 start, step = time.monotonic(), 0
 while view.shown < 8 and time.monotonic() - start < 90:

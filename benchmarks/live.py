@@ -1,0 +1,115 @@
+"""`python -m benchmarks.live [--digits-epochs N] [--moons-epochs N]`: what watching costs.
+
+Trains moons and digits with the CLI's default recipes three ways: plain, with the Jupyter
+live view at its default rate (its output captured instead of sent to a front end, but every
+frame drawn and encoded as in a notebook), and recording the replay page. Prints each
+run's training time, the view's or recorder's share of it, frames drawn and page size.
+
+The goal: the live view at its default rate costs at most 25 % of the training time.
+"""
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+
+from nn import MLP
+from nn.cli import DEFAULTS
+from nn.data import load_digits, make_moons, minibatches, train_test_split
+from nn.live import LiveView, Recorder
+from nn.train import accuracy, loss_for, make_optimizer, predict
+
+
+def data(name):
+    if name == "moons":
+        X, y = make_moons(500, noise=0.1, seed=0)
+        return train_test_split(X, y, 0.2, seed=0), [16, 16, 1]
+    X, y = load_digits()
+    return train_test_split(X, y, 0.2, seed=0), [16, 16, 10]
+
+
+def train(name, epochs, view):
+    """fit's loop with the CLI's defaults for `name`, driving `view` (or None)."""
+    ((Xtr, ytr), (Xte, yte)), sizes = data(name)
+    d = DEFAULTS[name]
+    model = MLP(len(Xtr[0]), sizes, seed=0)
+    opt = make_optimizer(d["optimizer"], model.parameters(), d["lr"], d["momentum"], d["weight_decay"])
+    bs = d["batch_size"]
+    steps = epochs * -(-len(Xtr) // bs)
+    start = time.perf_counter()
+    if view is not None:
+        view.on_start(model, Xtr, ytr, Xte, yte, total_steps=steps)
+    rng, step = random.Random(0), 0
+    for epoch in range(1, epochs + 1):
+        total, correct = 0.0, 0
+        for xb, yb in minibatches(Xtr, ytr, bs, seed=rng):
+            batch = None
+            for x, t in zip(xb, yb):
+                out = model(x)
+                correct += predict(out) == t
+                l = loss_for(out, t)
+                batch = l if batch is None else batch + l
+            total += batch.data
+            mean = batch / len(xb)
+            opt.zero_grad()
+            mean.backward()
+            opt.lr = d["lr"] * (1.0 - step / steps)
+            step += 1
+            opt.step()
+            if view is not None:
+                view.on_step(step, mean.data)
+        row = {"epoch": epoch, "loss": total / len(Xtr), "train_accuracy": correct / len(Xtr),
+               "test_accuracy": accuracy(model, Xte, yte)}
+        if view is not None:
+            view.on_epoch(row)
+    if view is not None:
+        view.on_end()
+    return time.perf_counter() - start, row
+
+
+class Sink:
+    """Stands in for IPython's display: keeps the number and size of the frames."""
+
+    def __init__(self):
+        self.frames, self.bytes = 0, 0
+
+    def display(self, data, raw=True, display_id=True):
+        self.update(data)
+        return self
+
+    def update(self, data, raw=True):
+        self.frames += 1
+        self.bytes = sum(len(v) for v in data.values())
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--moons-epochs", type=int, default=DEFAULTS["moons"]["epochs"])
+    p.add_argument("--digits-epochs", type=int, default=5,
+                   help="the CLI trains 30; the share is about the same for fewer (default 5)")
+    args = p.parse_args(argv)
+    import IPython.display
+    folder = tempfile.mkdtemp(prefix="live-bench-")
+    print(f"{'run':<28}{'seconds':>9}{'share':>8}{'frames':>8}  notes")
+    for name, epochs in (("moons", args.moons_epochs), ("digits", args.digits_epochs)):
+        plain, row = train(name, epochs, None)
+        print(f"{name + ' plain':<28}{plain:>9.2f}{'':>8}{'':>8}  test acc {row['test_accuracy']:.3f}")
+        sink = Sink()
+        IPython.display.display = sink.display
+        view = LiveView(show=True)
+        seconds, _ = train(name, epochs, view)
+        print(f"{name + ' live view':<28}{seconds:>9.2f}{view.seconds / (seconds - view.seconds):>8.0%}"
+              f"{view.shown:>8}  last frame {sink.bytes / 1e3:.0f} kB; vs plain run "
+              f"{seconds / plain - 1:+.0%}")
+        path = os.path.join(folder, f"{name}.html")
+        rec = Recorder(path)
+        seconds, _ = train(name, epochs, rec)
+        print(f"{name + ' replay page':<28}{seconds:>9.2f}{rec.seconds / (seconds - rec.seconds):>8.0%}"
+              f"{len(rec.frames):>8}  every {rec.k} steps, page {os.path.getsize(path) / 1e6:.2f} MB")
+    print("share = time in the view or recorder / time training without it")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
