@@ -1,10 +1,11 @@
+import math
 import struct
 
 import pytest
 from hypothesis import given, strategies as st
 
 from autograd import Value
-from nn.optim import SGD, Adam
+from nn.optim import OPTIMIZERS, SGD, Adam, make_optimizer
 
 
 def _run(opt, p, grads):
@@ -90,3 +91,41 @@ def test_sgd_without_momentum_is_p_minus_lr_d_to_the_bit(pairs, lr, wd):
     same = [struct.pack("d", v.data) == struct.pack("d", w) or v.data == w == 0.0
             for v, w in zip(ps, want)]
     assert all(same), [(v.data, w) for v, w in zip(ps, want)]
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda ps: SGD(ps, lr=math.inf), ValueError, "SGD: lr must be a finite number >= 0, got inf"),
+    (lambda ps: SGD(ps, lr=math.nan), ValueError, "SGD: lr must be a finite number >= 0, got nan"),
+    (lambda ps: SGD(ps, lr=10 ** 400), ValueError, "SGD: lr must be a finite number >= 0, got a huge int"),
+    (lambda ps: SGD(ps, lr=True), TypeError, "SGD: lr must be a real number, got bool"),
+    (lambda ps: SGD(ps, lr=None), TypeError, "SGD: lr must be a real number, got NoneType"),
+    (lambda ps: SGD(ps, 0.1, weight_decay=math.inf), ValueError, "SGD: weight_decay must be a finite"),
+    (lambda ps: SGD(ps, 0.1, momentum=-1), ValueError, "SGD: momentum must be a finite number >= 0"),
+    (lambda ps: Adam(ps, eps=0), ValueError, "Adam: eps must be a finite number > 0, got 0"),
+    (lambda ps: Adam(ps, eps=math.inf), ValueError, "Adam: eps must be a finite number > 0"),
+    (lambda ps: Adam(ps, betas=(0.9, math.nan)), ValueError, r"Adam: betas\[1\] must be a finite "
+                                                            r"number >= 0 and < 1, got nan"),
+    (lambda ps: Adam(ps, betas=0.9), TypeError, r"Adam: betas must be a pair"),
+    (lambda ps: Adam(ps, weight_decay=math.inf), ValueError, "Adam: weight_decay must be a finite"),
+    (lambda ps: make_optimizer("rmsprop", ps, 0.1), ValueError, "unknown optimizer 'rmsprop'"),
+])
+def test_hyper_parameters_must_be_finite_numbers_in_range(make, error, message):
+    with pytest.raises(error, match=message):
+        make([Value(1.0)])
+
+
+def test_the_optimiser_table_builds_each_by_name():
+    ps = [Value(1.0)]
+    assert set(OPTIMIZERS) == {"sgd", "adam"}
+    sgd = make_optimizer("sgd", ps, 0.1, momentum=0.9, weight_decay=0.01)
+    assert type(sgd) is SGD and (sgd.lr, sgd.momentum, sgd.weight_decay) == (0.1, 0.9, 0.01)
+    adam = make_optimizer("adam", ps, 0.1, weight_decay=0.01)
+    assert type(adam) is Adam and adam.weight_decay == 0.01
+
+
+def test_adam_with_the_smallest_eps_steps_to_finite_numbers():
+    p = Value(1.0)
+    opt = Adam([p], lr=0.1, eps=5e-324)
+    p.grad = 0.0
+    opt.step()  # m = v = 0: 0 / (0 + eps) is 0, not a ZeroDivisionError
+    assert p.data == 1.0
