@@ -32,6 +32,7 @@ A trace is never silently wrong:
 - the shape of the arguments (list lengths) and any int argument (a class index) pick the
   trace: each new one is traced once and cached.
 """
+import builtins
 import dis
 import keyword
 import linecache
@@ -292,6 +293,7 @@ def _linear_slices():
 
 # -- names ------------------------------------------------------------------------------------
 _IDENT = re.compile(r"[^0-9A-Za-z_]")
+_BUILTINS = frozenset(dir(builtins))
 _SPELLED = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 
 
@@ -307,7 +309,7 @@ class _Names:
         base = re.sub("_+", "_", _IDENT.sub("_", label)).strip("_") if label else ""
         if not base or base[0].isdigit():
             base = default if not base else "n" + base
-        if keyword.iskeyword(base):
+        if keyword.iskeyword(base) or base in _BUILTINS:
             base += "_"
         name, k = base, 2
         while name in self.used:
