@@ -105,13 +105,17 @@ def fold_chains(s, keys):
     return keys
 
 
-def fold_parallel(s, keys, op_text):
+def fold_parallel(s, keys, op_text, limit=None):
     """Values with no box yet that do the same thing at the same height between the same
-    boxes (a hundred samples' `relu`, a hundred inputs of one sum) into ("class", first)."""
+    boxes (a hundred samples' `relu`, a hundred inputs of one sum) into ("class", first).
+    None when that would still draw more than `limit` boxes (known before the costly part:
+    refining classes only ever splits them)."""
     order, keys = s.order, list(keys)
     free = [i for i, k in enumerate(keys) if k is None]
     if len(free) < 2:
         return keys
+    if limit is not None and len({s.height[i] for i in free}) > limit:
+        return None  # a class never spans two heights, so at least that many boxes
     box_id = {}
     fixed = [None] * len(order)
     for i, k in enumerate(keys):
@@ -123,6 +127,8 @@ def fold_parallel(s, keys, op_text):
         v = order[i]
         cls[i] = sig0.setdefault(("leaf",) if v.is_leaf else (op_text(v), s.height[i]), len(sig0))
     n_classes = len(sig0)
+    if limit is not None and n_classes + len(box_id) > limit:
+        return None
     while True:
         def box(j):
             return fixed[j] if fixed[j] is not None else cls[j]
@@ -220,9 +226,11 @@ def _end(box):
     return ("layer", layer) if layer else ("box", box)
 
 
-def measure(s, keys):
-    """(boxes, largest fan) of the picture a plan draws."""
+def measure(s, keys, max_nodes):
+    """(boxes, largest fan) of the picture a plan draws; the fan only when the boxes fit."""
     boxes = len({box_of(keys, i) for i in range(len(keys))})
+    if boxes > max_nodes:
+        return boxes, None
     edges = drawn_edges(s, keys)
     bundled = bundles(edges)
     in_bundle = {p for pairs in bundled.values() for p in pairs}
@@ -246,12 +254,21 @@ def plan(order, index, max_nodes, op_text):
         return full, s
     neuron = scope_keys(order)
     layer = [layer_of(k) or k for k in neuron]
-    fallback = None
-    for base in (neuron, layer):
+    texts = {}
+
+    def cached_op_text(v):
+        if v not in texts:
+            texts[v] = op_text(v)
+        return texts[v]
+
+    fallback, chained = None, None
+    for base in (neuron, layer) if layer != neuron else (neuron,):
         chained = fold_chains(s, base)
-        for make in (lambda: chained, lambda: fold_parallel(s, chained, op_text)):
+        for make in (lambda: chained, lambda: fold_parallel(s, chained, cached_op_text, max_nodes)):
             keys = make()
-            boxes, fan = measure(s, keys)
+            if keys is None:
+                continue
+            boxes, fan = measure(s, keys, max_nodes)
             if boxes <= max_nodes:
                 if fan <= MAX_FAN and _depth(s, keys) <= MAX_DEPTH:
                     return keys, s
@@ -260,7 +277,8 @@ def plan(order, index, max_nodes, op_text):
         return fallback, s
     if len(order) <= max_nodes:
         return full, s
-    return truncate(fold_parallel(s, fold_chains(s, layer), op_text), order, max_nodes), s
+    parallel = fold_parallel(s, chained, cached_op_text, 50 * max_nodes)  # chained: of `layer`
+    return truncate(parallel or chained, order, max_nodes), s
 
 
 def _depth(s, keys):

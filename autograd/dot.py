@@ -33,8 +33,16 @@ class LayoutTimeout(RuntimeError):
     """Graphviz did not finish laying out a graph within the time limit (and was stopped)."""
 
 
-class LayoutError(RuntimeError):
-    """Graphviz exited with an error; the message holds what it printed."""
+class LayoutError(graphviz.CalledProcessError, RuntimeError):
+    """Graphviz exited with an error; the message holds what it printed. A
+    graphviz.CalledProcessError, as the graphviz package raises, and a RuntimeError."""
+
+    def __init__(self, message, returncode=1, cmd=("dot",)):
+        super().__init__(returncode, list(cmd))
+        self.message = message
+
+    def __str__(self):
+        return self.message
 
 
 def size_of(source):
@@ -66,7 +74,8 @@ def run(source, formats, *, timeout=20.0, engine="dot", what=None):
             f"more time with draw(root, timeout=...).") from None
     if done.returncode != 0:
         said = done.stderr.decode("utf-8", "replace").strip() or "no message"
-        raise LayoutError(f"Graphviz `{engine}` failed (exit status {done.returncode}): {said}")
+        raise LayoutError(f"Graphviz `{engine}` failed (exit status {done.returncode}): {said}",
+                          done.returncode, cmd)
     return _split(done.stdout, formats)
 
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd import Value, draw, linear
-from autograd.dot import PNG_SIGNATURE, LayoutTimeout, png_size
+from autograd.dot import PNG_SIGNATURE, LayoutError, LayoutTimeout, png_size
 from autograd.render import GraphvizNotInstalled, walk
 from autograd.testing import expressions
 
@@ -155,6 +155,9 @@ def test_pipe_and_render_keep_working(tmp_path):
     out = g.render(tmp_path / "n", format="svg")
     assert out == str(tmp_path / "n.svg") and open(out, "rb").read().startswith(b"<?xml")
     assert open(tmp_path / "n").read() == g.source
+    with pytest.raises(LayoutError, match="nonsense") as e:
+        g.pipe(format="nonsense")
+    assert isinstance(e.value, graphviz.CalledProcessError) and isinstance(e.value, RuntimeError)
     out = g.render(outfile=tmp_path / "m.png", cleanup=True)
     assert open(out, "rb").read().startswith(PNG_SIGNATURE) and not os.path.exists(tmp_path / "m")
 
