@@ -19,7 +19,7 @@ import re
 import graphviz
 
 from . import collapse
-from .dot import GraphvizNotInstalled, LayoutError, LayoutTimeout, png_size, run  # noqa: F401
+from .dot import GraphvizNotInstalled, LayoutError, LayoutTimeout, png_size, run, size_of  # noqa: F401
 from .files import write_atomic
 from .ops import INFIX
 from .value import Value
@@ -53,17 +53,19 @@ class Graph(graphviz.Digraph):
     def _run(self, formats, engine=None):
         what = None
         if self.summary:
-            what = "{}, {} boxes and {} edges for Graphviz".format(self.summary, *_size(self.source))
+            what = "{}, {} boxes and {} edges for Graphviz".format(self.summary, *size_of(self.source))
         return run(self.source, formats, timeout=self.timeout, engine=engine or self.engine, what=what)
 
-    def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,
-             engine=None, encoding=None):
+    def pipe(self, format=None, renderer=None, formatter=None, quiet=False, *, engine=None,
+             encoding=None):
+        """The drawing as bytes (str with `encoding`); Graphviz's messages are captured, so
+        `quiet` changes nothing."""
         spec = ":".join(p for p in (format or self.format, renderer, formatter) if p)
         out, = self._run([spec], engine)
         return out.decode(encoding) if encoding else out
 
     def render(self, filename=None, directory=None, view=False, cleanup=False, format=None,
-               renderer=None, formatter=None, neato_no_op=None, quiet=False, quiet_view=False, *,
+               renderer=None, formatter=None, quiet=False, quiet_view=False, *,
                outfile=None, engine=None, raise_if_result_exists=False, overwrite_source=False):
         """Write the DOT source to `filename` (unless `cleanup`) and the drawing next to it
         (`filename.svg`), or to `outfile`; returns the drawing's path. Files are written whole
@@ -81,6 +83,9 @@ class Graph(graphviz.Digraph):
             outfile = os.path.join(directory, outfile)
         if raise_if_result_exists and os.path.exists(outfile):
             raise graphviz.FileExistsError(f"output file exists: {outfile!r}")
+        if not cleanup and not overwrite_source and os.path.abspath(outfile) == os.path.abspath(source_path):
+            raise ValueError(f"render: the drawing would overwrite its DOT source {outfile!r}; "
+                             f"pass overwrite_source=True or another outfile")
         data = self.pipe(format, renderer, formatter, engine=engine)
         if not cleanup:
             write_atomic(source_path, self.source)
@@ -105,8 +110,8 @@ class Graph(graphviz.Digraph):
 
 
 def _fewer_colours(png):
-    """The PNG with a 32-colour palette instead of Graphviz's 32-bit pixels: a quarter of the
-    bytes in a saved notebook, and the same picture (a drawing has a few flat colours plus
+    """The PNG with a 32-colour palette instead of Graphviz's 32-bit pixels: a third of the
+    bytes or less in a saved notebook, and the same picture (a drawing has a few flat colours plus
     their anti-aliased edges). Needs Pillow (which matplotlib brings); without it, unchanged."""
     try:
         from PIL import Image
@@ -122,11 +127,6 @@ def _fewer_colours(png):
     out = io.BytesIO()
     few.save(out, "PNG", compress_level=9)
     return out.getvalue()
-
-
-def _size(source):
-    from .dot import size_of
-    return size_of(source)
 
 
 def fmt(x):
@@ -384,11 +384,14 @@ def _module_order(key):
 def _draw_boxes(g, s, keys, on_path, grad, dead, saturated):
     order = s.order
     height = {v: h for v, h in zip(order, s.height)}
-    names, members = {}, {}
+    names, members, groups = {}, {}, 0
     for i in range(len(order)):
         b = collapse.box_of(keys, i)
         if b not in names:
-            names[b] = f"v{i}" if b[0] == "v" and keys[i] is None else f"g{sum(n[0] == 'g' for n in names.values())}"
+            if keys[i] is None:
+                names[b] = f"v{i}"
+            else:
+                names[b], groups = f"g{groups}", groups + 1
         members.setdefault(b, []).append(i)
     g.attr(ranksep="0.25", nodesep="0.12")
     g.attr("node", fontsize="10")
