@@ -99,6 +99,7 @@ def test_lessons_open_untrusted_then_lesson3_runs_and_steps(tmp_path):
     served.mkdir()
     for nb in lessons:
         shutil.copy(nb, served)
+    write_quiz_notebook(served / "quiz.ipynb")
     scratch = tmp_path / "lab"
     scratch.mkdir()
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -125,6 +126,8 @@ def test_lessons_open_untrusted_then_lesson3_runs_and_steps(tmp_path):
                 page.screenshot(path=SHOTS / f"{path.stem}_untrusted.png", full_page=True)
                 page.goto("about:blank")
             run_lesson3(page, url, steps)
+            page.goto("about:blank")
+            answer_a_quiz(page, url)
             assert errors == [], errors
         finally:
             browser.close()
@@ -200,3 +203,47 @@ def node_in_view(page, uid, node):
         const r = document.getElementById(uid + '-' + node).getBoundingClientRect();
         return r.left >= g.left - 1 && r.right <= g.right + 1 && r.top >= g.top - 1 && r.bottom <= g.bottom + 1;
     }""", [uid, node])
+
+
+QUIZ = """from autograd import Value, step_through
+a = Value(2.0, label="a"); b = Value(3.0, label="b"); L = a * b + a
+step_through(L, quiz=True)"""
+
+
+def write_quiz_notebook(path):
+    import nbformat
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(QUIZ)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def answer_a_quiz(page, url):
+    """Typing an answer in a notebook: the keys go to the box, not to JupyterLab's commands
+    (`d d` deletes a cell, `1` makes a heading, `a` inserts a cell in command mode)."""
+    open_notebook(page, url, "quiz")
+    page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=WAIT_MS)
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    page.wait_for_selector(".chainrule-stepper[data-ready]", timeout=RUN_MS)
+    uid = page.get_attribute(".chainrule-stepper", "id")
+    cells = page.locator(".jp-Notebook .jp-Cell").count()
+    for _ in range(4):  # two forward steps, the seed, then ∂L/∂v1's product
+        page.click(f"#{uid}-next")
+    assert page.text_content(f"#{uid}-formula") == "∂L/∂v1 += ∂(v1 + a)/∂v1 × ∂L/∂L = ? × 1 = ?"
+    page.click(f"#{uid}-qlocal")
+    page.keyboard.type("dd1a")
+    assert page.input_value(f"#{uid}-qlocal") == "dd1a"
+    assert page.locator(".jp-Notebook .jp-Cell").count() == cells
+    page.fill(f"#{uid}-qlocal", "1")
+    page.click(f"#{uid}-qproduct")
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    assert page.text_content(f"#{uid}-qlocal-mark") == "✓"
+    assert page.text_content(f"#{uid}-qproduct-mark") == "✗"
+    page.fill(f"#{uid}-qproduct", "1.0000001")
+    page.keyboard.press("Enter")
+    assert page.text_content(f"#{uid}-qproduct-mark") == "✓"
+    assert page.text_content(f"#{uid}-formula") == "∂L/∂v1 += ∂(v1 + a)/∂v1 × ∂L/∂L = 1 × 1 = 1 → ∂L/∂v1 = 1"
+    assert page.locator(".jp-Notebook .jp-Cell").count() == cells
+    page.screenshot(path=SHOTS / "quiz_in_jupyterlab.png")
