@@ -236,6 +236,18 @@ def test_quiz_hides_the_derivative_numbers_but_the_page_can_check_them():
         ("∂(d + a)/∂d", 1.0, 1.0), ("∂(d + a)/∂a", 1.0, 1.0), ("∂d/∂a", 3.0, 3.0), ("∂d/∂b", 2.0, 2.0)]
 
 
+@given(expressions(n_inputs=2, max_ops=8))
+def test_quiz_payload_holds_each_products_recorded_numbers(case):
+    fn, xs = case
+    s = step_through(fn(*[Value(x) for x in xs]), quiz=True)
+    products = [t for t in s.steps if "parent" in t]
+    quiz = [d["quiz"] for d in s._payload()["steps"] if "quiz" in d]
+    assert [(q["local"], q["product"], q["ask"]) for q in quiz] == [
+        (t["local"], t["product"], t["ask"]) for t in products]
+    assert all(q["ask"].endswith("= ?") and q["ask"].startswith(t["text"].split(" = ")[0])
+               for q, t in zip(quiz, products))
+
+
 def test_quiz_numbers_carry_enough_digits_to_check_an_answer_to_1e_6():
     x = Value(0.123456789, label="x")
     y = x.tanh()
