@@ -57,6 +57,21 @@
            e.clientX - b.left - graph.clientLeft, e.clientY - b.top - graph.clientTop);
   }, {passive: false});
 
+  // Dragging the picture pans it, as in a map.
+  var drag = null;
+  graph.addEventListener("pointerdown", function (e) {
+    if (e.button !== 0) return;
+    drag = {x: e.clientX, y: e.clientY, left: graph.scrollLeft, top: graph.scrollTop};
+  });
+  graph.addEventListener("pointermove", function (e) {
+    if (!drag || !(e.buttons & 1)) { drag = null; return; }
+    if (Math.abs(e.clientX - drag.x) + Math.abs(e.clientY - drag.y) > 3) graph.classList.add("cr-panning");
+    graph.scrollLeft = drag.left - (e.clientX - drag.x);
+    graph.scrollTop = drag.top - (e.clientY - drag.y);
+    e.preventDefault();
+  });
+  window.addEventListener("pointerup", function () { drag = null; graph.classList.remove("cr-panning"); });
+
   // Scroll the graph's own box (never the page) so that `node` is in view.
   function bringIntoView(node) {
     if (!node) return;

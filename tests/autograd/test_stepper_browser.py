@@ -207,6 +207,14 @@ def test_saved_page_steps_by_keyboard_at_once_and_keeps_every_node_readable_and_
             page.screenshot(path=SHOTS / "saved_page_micrograd_fit.png")
             page.click(f"#{uid}-fit")
             assert float(box.get_attribute("data-scale")) == 1.25
+            # dragging the picture pans it
+            box_ = page.locator(f"#{uid}-graph").bounding_box()
+            left = page.eval_on_selector(f"#{uid}-graph", "g => g.scrollLeft")
+            page.mouse.move(box_["x"] + 400, box_["y"] + 40)
+            page.mouse.down()
+            page.mouse.move(box_["x"] + 250, box_["y"] + 40, steps=5)
+            page.mouse.up()
+            assert page.eval_on_selector(f"#{uid}-graph", "g => g.scrollLeft") == left + 150
             # ctrl + wheel over the graph zooms it (and not the page)
             page.hover(f"#{uid}-graph")
             page.keyboard.down("Control")
