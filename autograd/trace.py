@@ -41,6 +41,7 @@ import os
 import re
 import sys
 import threading
+import weakref
 from numbers import Integral, Real
 
 from . import ops as _ops
@@ -201,6 +202,8 @@ def _code(x):
         return x.text
     if type(x) is bool or not isinstance(x, (int, float)) or not math.isfinite(x):
         raise _Opaque
+    if type(x) is not int:
+        x = float(x)  # a float subclass (numpy's) would print as a call
     return f"({x!r})" if x < 0 or (x == 0 and math.copysign(1.0, x) < 0) else repr(x)
 
 
@@ -324,7 +327,7 @@ def _same(a, b):
 
 # -- building one trace -----------------------------------------------------------------------
 class _Variant:
-    __slots__ = ("run", "source", "guards")
+    __slots__ = ("run", "source", "guards", "__weakref__")
 
 
 def _fn_name(fn):
@@ -505,8 +508,8 @@ class _Emitter:
                 f, values = self.detached[node]
                 name = self.name[node] = self.names.new(node.label, "c")
                 args = ", ".join(self.ref(v) for v in values)
-                lines.append(f"{name} = {self.bind(f, '_' + _IDENT.sub('_', getattr(f, '__name__', 'f')).strip('_'))}([{args}])"
-                             "   # stop_gradient: recomputed, no gradient")
+                call = self.bind(f, "_" + (_IDENT.sub("_", getattr(f, "__name__", "")).strip("_") or "f"))
+                lines.append(f"{name} = {call}([{args}])   # stop_gradient: recomputed, no gradient")
             else:
                 name = self.name[node] = self.names.new(node.label, f"v{len(defined)}")
                 info = wide.get(node)
@@ -557,9 +560,13 @@ class _Emitter:
         filename = f"<trace of {_fn_name(self.fn)} #{next(_serial)}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         namespace = dict(self.namespace)
+        # The source is ours alone: identifiers from _Names (labels sanitised there), numbers
+        # from repr(), formulas from the op table; functions are bound by name, never inlined.
         exec(compile(source, filename, "exec"), namespace)
         v = _Variant()
         v.run, v.source, v.guards = namespace["step"], source, guards
+        # linecache lets a traceback show the generated line; the entry goes with the trace
+        weakref.finalize(v, linecache.cache.pop, filename, None)
         return v
 
     def forward_order(self, root, aux, comparisons):
