@@ -6,8 +6,9 @@
 
 Reverse mode (`backward`) starts at the output with ∂out/∂out = 1 and multiplies each edge's
 local derivative into the gradient of the node below. Forward mode reads the same edges the
-other way: it starts at the inputs with a tangent vᵢ each and gives every node, children
-first, ṅ = Σ (∂n/∂child)·child̊ , so the output ends up with Σᵢ ∂f/∂xᵢ·vᵢ. The local
+other way: it starts at the inputs with a tangent vᵢ each and gives every node n, children
+first, the tangent Σ over its children c of (∂n/∂c)·(tangent of c), so the output ends up
+with Σᵢ ∂f/∂xᵢ·vᵢ. The local
 derivatives are the numbers the op table stored on each node at forward time (`local_grads`);
 nothing is differentiated numerically and there is no reverse pass.
 
@@ -20,18 +21,18 @@ from .backprop import enable_grad, grad, topo_order
 from .value import Value
 
 
-def _inputs(inputs, what):
+def _inputs(inputs, what, name="inputs"):
     """`inputs` as a list of floats (a Value gives its `.data`), or a TypeError naming the bad one."""
     try:
         inputs = list(inputs)
     except TypeError:
-        raise TypeError(f"{what}: inputs must be a list of numbers, got {type(inputs).__name__}") from None
+        raise TypeError(f"{what}: {name} must be a list of numbers, got {type(inputs).__name__}") from None
     xs = []
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
             x = x.data
         if type(x) is bool or not isinstance(x, Real):
-            raise TypeError(f"{what}: inputs[{i}] must be a real number, got {type(x).__name__}: {x!r}")
+            raise TypeError(f"{what}: {name}[{i}] must be a real number, got {type(x).__name__}: {x!r}")
         xs.append(float(x))
     return xs
 
@@ -103,7 +104,7 @@ def jvp(fn, inputs, tangents):
     stands for its `.data` (fn always receives fresh leaves).
     """
     xs = _inputs(inputs, "jvp")
-    vs = _inputs(tangents, "jvp tangents")
+    vs = _inputs(tangents, "jvp", "tangents")
     if len(vs) != len(xs):
         raise ValueError(f"jvp: {len(xs)} inputs but {len(vs)} tangents")
     values, outs, many = _record(fn, xs, "jvp")
