@@ -108,7 +108,7 @@ class Recorder:
         if recording and step % self.k == 0:
             self.frames.append(self.frame(step))
             self._thin()
-        elif (recording and (step + 1) % self.k == 0) or step + 1 == self.total_steps:
+        if (recording and (step + 1) % self.k == 0) or step + 1 == self.total_steps:
             self.remember()  # the next frame measures that one step's update
         self.seconds += time.perf_counter() - start
 

@@ -134,8 +134,9 @@ class LiveView(Recorder):
     def _display(self, frame, final=False):
         start = time.perf_counter()
         from IPython.display import display
-        f = frame
-        self.curves[f["step"]] = (f["train_loss"], f["test_loss"], f["train_accuracy"], f["test_accuracy"])
+        for f in self.frames + [frame]:  # recorded frames too, when there is a replay page
+            self.curves[f["step"]] = (f["train_loss"], f["test_loss"], f["train_accuracy"],
+                                      f["test_accuracy"])
         self.shown += 1
         data = self.bundle(frame, final)
         if self.handle is None:

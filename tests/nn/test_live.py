@@ -115,7 +115,7 @@ def test_an_unwritable_path_fails_before_training(tmp_path):
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="every must be a positive int, got 0"):
         Recorder(every=0)
-    with pytest.raises(ValueError, match="rate must be > 0"):
+    with pytest.raises(ValueError, match="rate and budget must be > 0"):
         LiveView(rate=0)
     with pytest.raises(TypeError, match="model must be an nn.MLP, got str"):
         Recorder().on_start("model", [[0.0, 0.0]], [0])
