@@ -91,16 +91,17 @@ _data_lines_cache = {}
 
 
 def _data_lines(code):
-    """Lines of `code` that touch an attribute called `data`."""
+    """{line: attribute} for the lines of `code` that touch an attribute called `data` or
+    `grad` (a Value's numbers)."""
     lines = _data_lines_cache.get(code)
     if lines is None:
-        lines, line = set(), None
+        lines, line = {}, None
         for ins in dis.get_instructions(code):
             pos = getattr(ins, "positions", None)
             line = pos.lineno if pos is not None and pos.lineno else (ins.starts_line or line)
-            if ins.opname in _ATTR_OPS and ins.argval == "data":
-                lines.add(line)
-        lines = _data_lines_cache[code] = frozenset(lines)
+            if ins.opname in _ATTR_OPS and ins.argval in ("data", "grad"):
+                lines.setdefault(line, ins.argval)
+        _data_lines_cache[code] = lines
     return lines
 
 
@@ -142,7 +143,7 @@ class _Watch:
 
         def on_line(frame, event, arg):
             if event == "line" and frame.f_lineno in lines:
-                self.reads.append(f".data at {_where(frame)}")
+                self.reads.append(f".{lines[frame.f_lineno]} at {_where(frame)}")
             return on_line
         return on_line
 

@@ -194,6 +194,8 @@ def test_a_number_read_from_data_is_refused_with_its_line():
     assert "stop_gradient" in str(e.value)
     with pytest.raises(TraceError, match=r"float\(\) of a Value at .*test_trace\.py"):
         trace(lambda x: x * float(w), [w], (1.0,))
+    with pytest.raises(TraceError, match=r"\.grad at .*test_trace\.py"):
+        trace(lambda x: x * w.grad, [w], (1.0,))
 
 
 def test_predict_inside_the_step_is_a_data_read():
