@@ -24,13 +24,15 @@ the engine without this module; inside, each op pays one call and one `isfinite`
 `backward()` one extra pass over the graph. Checking is per thread, like grad mode: while the
 checkers are installed, other threads go through them but are not checked. A reference
 taken before the block (`from autograd.backprop import backward`) keeps the unchecked
-function.
+function. `grad()` is not checked either (with `create_graph=True` its products are ops, and
+those are).
 """
 import math
 import sys
 import threading
 from collections import deque
 from contextlib import contextmanager
+from numbers import Real
 
 from . import backprop, custom, value
 from .backprop import topo_order
@@ -199,7 +201,7 @@ def _check_gradients(root, gradient):
     """The gradients backward() is about to compute, edge by edge; raises at the first
     non-finite one, before any `.grad` is touched (so nothing is lost)."""
     seed = gradient.data if isinstance(gradient, Value) else gradient
-    if not isinstance(seed, (int, float)) or isinstance(seed, bool):
+    if not isinstance(seed, Real) or isinstance(seed, bool):
         return  # backward itself refuses it, with its own message
     if not _isfinite(seed):
         raise AnomalyError(f"backward: the starting gradient {float(seed)!r} of {_show(root)} is not "
