@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import os
+import reprlib
 import stat
 from collections import namedtuple
 
@@ -182,7 +183,7 @@ def _kind(x):
 def shorten(x, n=80):
     """repr(x), cut to n characters: a corrupt file's values can be huge."""
     try:
-        r = repr(x)
+        r = reprlib.repr(x)
     except ValueError:  # an int too long to print
         return f"<{type(x).__name__} too large to show>"
     return r if len(r) <= n else r[:n - 3] + "..."

@@ -19,6 +19,7 @@ gelu, softplus), Xavier for tanh, sigmoid and linear (None).
 """
 import math
 import random
+import reprlib
 
 RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu", "gelu", "softplus"})
 
@@ -45,8 +46,9 @@ def default_for(activation):
 
 def draw(scheme, fan_in, fan_out, rng):
     """`fan_in` weights for one neuron, drawn with `rng` (a `random.Random`)."""
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown init {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    if not isinstance(scheme, str) or scheme not in SCHEMES:
+        raise ValueError(f"unknown init {reprlib.repr(scheme)}; choose one of "
+                         f"{', '.join(SCHEMES)}")
     bound = SCHEMES[scheme](fan_in, fan_out)
     return [rng.uniform(-bound, bound) for _ in range(fan_in)]
 

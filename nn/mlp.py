@@ -13,6 +13,7 @@ neuron makes in its forward carries `.scope` = the neuron's path (`layers.0.neur
 a renderer can draw a big network as one box per neuron. The neuron's own parameters carry
 the same scope. A neuron built on its own has no path and scope None.
 """
+import reprlib
 import sys
 
 from autograd import Value, linear, linear_layer
@@ -33,20 +34,20 @@ ACTIVATIONS = {
 
 
 def _check_activation(activation, what="activation"):
-    if activation not in ACTIVATIONS:
+    if not (activation is None or isinstance(activation, str)) or activation not in ACTIVATIONS:
         names = ", ".join(repr(a) for a in ACTIVATIONS)
-        raise ValueError(f"unknown {what} {activation!r}; choose one of {names}")
+        raise ValueError(f"unknown {what} {reprlib.repr(activation)}; choose one of {names}")
 
 
 def _check_fused(fused):
     if not isinstance(fused, bool):  # bool("no") is True: a model file must not get that far
-        raise TypeError(f"fused must be True or False, got {fused!r}")
+        raise TypeError(f"fused must be True or False, got {reprlib.repr(fused)}")
     return fused
 
 
 def _check_size(n, what):
     if type(n) is not int or not 1 <= n <= sys.maxsize:
-        shown = repr(n) if type(n) is not int or n.bit_length() < 256 else "a huge int"
+        shown = reprlib.repr(n) if type(n) is not int or n.bit_length() < 256 else "a huge int"
         raise ValueError(f"{what} must be a positive int (at most {sys.maxsize}), got {shown}")
     return n
 
