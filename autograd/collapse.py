@@ -105,9 +105,11 @@ def fold_chains(s, keys):
     return keys
 
 
-def fold_parallel(s, keys, op_text, limit=None):
-    """Values with no box yet that do the same thing at the same height between the same
-    boxes (a hundred samples' `relu`, a hundred inputs of one sum) into ("class", first).
+def fold_parallel(s, keys, limit=None, marked=None):
+    """Values with no box yet that do the same op at the same height between the same boxes
+    (a hundred samples' `relu`, a hundred inputs of one sum) into ("class", first). Plain-
+    number operands may differ (`x * 0.3`, `x * -1.2`: one per sample's data). Values
+    `marked` (on a highlighted path) and unmarked ones never share a box.
     None when that would still draw more than `limit` boxes (known before the costly part:
     refining classes only ever splits them)."""
     order, keys = s.order, list(keys)
@@ -125,7 +127,8 @@ def fold_parallel(s, keys, op_text, limit=None):
     cls = [None] * len(order)
     for i in free:
         v = order[i]
-        cls[i] = sig0.setdefault(("leaf",) if v.is_leaf else (op_text(v), s.height[i]), len(sig0))
+        sig = ("leaf",) if v.is_leaf else (v.op, s.height[i])
+        cls[i] = sig0.setdefault(sig + ((marked[i],) if marked else ()), len(sig0))
     n_classes = len(sig0)
     if limit is not None and n_classes + len(box_id) > limit:
         return None
@@ -245,40 +248,50 @@ def measure(s, keys, max_nodes):
     return boxes, max((len(n) for n in near.values()), default=0)
 
 
-def plan(order, index, max_nodes, op_text):
-    """The keys of the most detailed readable plan (see the module docstring), and its
-    Structure."""
+def on_path(s, starts):
+    """on[i]: order[i] is one of `starts` (indices) or depends on one, so lies on a path from
+    it to the root."""
+    on = [False] * len(s.order)
+    stack = list(starts)
+    for i in starts:
+        on[i] = True
+    while stack:
+        i = stack.pop()
+        for u in s.users[i]:
+            if not on[u]:
+                on[u] = True
+                stack.append(u)
+    return on
+
+
+def plan(order, index, max_nodes, highlight=()):
+    """(keys, Structure, marked): the keys of the most detailed readable plan (see the module
+    docstring), and which values lie on a path from a `highlight` index to the root."""
     s = Structure(order, index)
+    marked = on_path(s, highlight)
     full = [None] * len(order)
     if len(order) <= max_nodes and _full_fan(s) <= MAX_FAN and s.height[0] < MAX_DEPTH:
-        return full, s
+        return full, s, marked
     neuron = scope_keys(order)
     layer = [layer_of(k) or k for k in neuron]
-    texts = {}
-
-    def cached_op_text(v):
-        if v not in texts:
-            texts[v] = op_text(v)
-        return texts[v]
-
     fallback, chained = None, None
     for base in (neuron, layer) if layer != neuron else (neuron,):
         chained = fold_chains(s, base)
-        for make in (lambda: chained, lambda: fold_parallel(s, chained, cached_op_text, max_nodes)):
+        for make in (lambda: chained, lambda: fold_parallel(s, chained, max_nodes, marked)):
             keys = make()
             if keys is None:
                 continue
             boxes, fan = measure(s, keys, max_nodes)
             if boxes <= max_nodes:
                 if fan <= MAX_FAN and _depth(s, keys) <= MAX_DEPTH:
-                    return keys, s
+                    return keys, s, marked
                 fallback = fallback or keys
     if fallback is not None:
-        return fallback, s
+        return fallback, s, marked
     if len(order) <= max_nodes:
-        return full, s
-    parallel = fold_parallel(s, chained, cached_op_text, 50 * max_nodes)  # chained: of `layer`
-    return truncate(parallel or chained, order, max_nodes), s
+        return full, s, marked
+    parallel = fold_parallel(s, chained, 50 * max_nodes, marked)  # chained: of `layer`
+    return truncate(parallel or chained, order, max_nodes), s, marked
 
 
 def _depth(s, keys):

@@ -303,8 +303,7 @@ def draw(root, *, rankdir="LR", show_grad=True, max_nodes=500, show_edges=False,
     for v in marked:
         if v not in index:
             raise ValueError(f"draw: highlight {v!r} is not part of the graph of the root")
-    keys, s = collapse.plan(order, index, max_nodes, op_text)
-    on_path = _on_path(s, [index[v] for v in marked])
+    keys, s, on_path = collapse.plan(order, index, max_nodes, [index[v] for v in marked])
     g = new_graph(rankdir, timeout=timeout)
     g.graph_attr["bgcolor"] = "white"  # readable on a dark notebook theme too
     grad = (lambda v: fmt(v.grad)) if show_grad else (lambda v: None)
@@ -315,24 +314,6 @@ def draw(root, *, rankdir="LR", show_grad=True, max_nodes=500, show_edges=False,
         boxes = _draw_boxes(g, s, keys, on_path, grad, dead, saturated)
         g.summary = f"{len(order)} values as {boxes} boxes"
     return g
-
-
-def _on_path(s, starts):
-    """on[i]: order[i] is a highlighted value or depends on one (so lies on a path from it to
-    the root)."""
-    on = [False] * len(s.order)
-    for i in starts:
-        on[i] = True
-    if not starts:
-        return on
-    stack = list(starts)
-    while stack:
-        i = stack.pop()
-        for u in s.users[i]:
-            if not on[u]:
-                on[u] = True
-                stack.append(u)
-    return on
 
 
 def _tone(scope, dead, saturated):
@@ -514,7 +495,12 @@ def _box_lines(b, vs, outs, order, height, grad, dead, saturated, short):
     elif b[0] == "class" and order[b[1]].is_leaf:
         title = f"{n} leaves"
     elif b[0] == "class":  # parallel values, perhaps a run of several ops each
-        ops = list(dict.fromkeys(op_text(v) for v in sorted(vs, key=lambda v: height[v])))
+        levels = {}
+        for v in vs:
+            levels.setdefault(height[v], {})[op_text(v)] = v.op
+        # one op per level, with its constant when every copy has the same one
+        ops = [next(iter(texts)) if len(texts) == 1 else next(iter(texts.values()))
+               for _, texts in sorted(levels.items())]
         title = f"{n // len(ops)} × " + (ops[0] if len(ops) == 1 else f"({' → '.join(ops)})")
     else:
         title = "… the rest"

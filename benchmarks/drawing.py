@@ -18,8 +18,13 @@ import sys
 import time
 
 NOTEBOOKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "src")
-LESSONS = ["01_neuron_and_composition", "02_activations", "03_backprop_step_by_step",
-           "04_four_equations", "07_micrograd_moons"]
+DRAW_CALL = re.compile(r"^\s*draw\(", re.M)
+
+
+def lessons():
+    """The lesson sources that draw a graph, in order."""
+    names = sorted(f[:-3] for f in os.listdir(NOTEBOOKS) if f.endswith(".py"))
+    return [n for n in names if DRAW_CALL.search(open(os.path.join(NOTEBOOKS, n + ".py"), encoding="utf-8").read())]
 
 
 def sum_of(n, distinct):
@@ -67,10 +72,10 @@ def lesson_graphs():
 
     render.draw = recording
     try:
-        for lesson in LESSONS:
+        for lesson in lessons():
             with open(os.path.join(NOTEBOOKS, lesson + ".py"), encoding="utf-8") as f:
                 lines = f.read().splitlines()
-            last = max(i for i, line in enumerate(lines) if re.match(r"\s*draw\(", line))
+            last = max(i for i, line in enumerate(lines) if DRAW_CALL.match(line))
             cut = next((i for i in range(last + 1, len(lines)) if lines[i].startswith("# %%")), len(lines))
             before = len(calls)
             with contextlib.redirect_stdout(io.StringIO()):  # the lessons' own prints
@@ -79,6 +84,16 @@ def lesson_graphs():
                 yield f"{lesson[:2]} draw #{k + 1}", root, kwargs
     finally:
         render.draw = real
+
+
+def _short(x):
+    """An argument as the table shows it: a Value or a collection by what it is."""
+    from autograd import Value
+    if isinstance(x, Value):
+        return "a Value"
+    if isinstance(x, (set, frozenset, list, tuple)):
+        return f"{len(x)} items"
+    return repr(x)
 
 
 def measure(root, kwargs, png_path=None):
@@ -112,9 +127,9 @@ def main(argv=None):
           f" {'in .ipynb KB':>12}")
     worst = 0.0
 
-    def report(name, root, kwargs):
+    def report(name, root, kwargs, short=None):
         nonlocal worst
-        path = os.path.join(args.png, re.sub(r"\W+", "_", name).strip("_") + ".png") if args.png else None
+        path = os.path.join(args.png, re.sub(r"\W+", "_", short or name).strip("_") + ".png") if args.png else None
         seconds, w, h, summary, stored = measure(root, kwargs, path)
         worst = max(worst, seconds)
         print(f"{name:<40} {summary:<28} {seconds:>10.2f} {w:>9} {h:>9} {stored / 1000:>12.1f}", flush=True)
@@ -123,8 +138,8 @@ def main(argv=None):
         root, kwargs = make()
         report(name, root, kwargs)
     for name, root, kwargs in lesson_graphs():
-        report(name + (" " + ", ".join(f"{k}={v!r}" for k, v in kwargs.items()) if kwargs else ""),
-               root, kwargs)
+        report(name + (" " + ", ".join(f"{k}={_short(v)}" for k, v in kwargs.items()) if kwargs else ""),
+               root, kwargs, name)
     print(f"slowest: {worst:.2f} s")
     return 0
 

@@ -263,7 +263,7 @@ def test_batch_moons_loss_fits_a_screen():
     g = draw(moons_loss(100))
     src = g.source
     assert "sum: 100 × +" in src and "sum: 337 × +" in src  # data loss, then L2 over 337 weights
-    assert re.search(r"50 × \(-1 \* → 1 \+ → relu\)", src)  # the samples, folded
+    assert "100 × (* → 1 + → relu)" in src  # the samples, folded (× ±1: the label)
     w, h = svg_px(g.pipe(format="svg"))
     assert w <= 1900 and h <= 500, (w, h)
 
@@ -413,6 +413,17 @@ def test_highlight_of_a_list_and_inside_a_folded_box():
         draw(y, highlight=Value(1.0))
     with pytest.raises(TypeError, match="highlight"):
         draw(y, highlight=[x1, "x2"])
+
+
+def test_folding_keeps_a_highlighted_path_apart_from_its_parallel_copies():
+    w0, w1, b = Value(0.5, label="w0"), Value(-0.2, label="w1"), Value(0.1, label="b")
+    loss = sum(((0.1 * k) * w0 + (1 - 0.05 * k) * w1 + b - (k % 3)) ** 2 for k in range(30))
+    src = draw(loss, highlight=w0, max_nodes=20).source
+    boxes = {title: MARK in line for line in src.splitlines()
+             for title in re.findall(r"<b>([^<]+)</b>", line)}
+    assert boxes["w0"] and not boxes["w1"] and not boxes["b"]
+    products = [line for line in src.splitlines() if "<b>30 × *" in line]
+    assert len(products) == 2 and sum(MARK in line for line in products) == 1  # w0's, not w1's
 
 
 def test_dead_units_are_greyed_and_saturated_ones_marked():
