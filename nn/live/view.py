@@ -67,6 +67,7 @@ class LiveView(Recorder):
         super().on_start(model, X, y, X_test, y_test, **kw)
         self.sample = (X[self.sample_index], y[self.sample_index])
         self.pending = False
+        self.plot = None        # the figure, made at the first frame, reused after
         self.curves = {}
         self.shown = 0
         self.handle = None
@@ -120,9 +121,11 @@ class LiveView(Recorder):
         """The display data of a frame: the figure as PNG; HTML with the status line, the
         figure and the sample's graph (a second PNG, at a size where its numbers can be
         read); and the status line as plain text."""
-        from .figure import frame_figure
+        from .figure import FramePlot
         text = self.status(frame, final)
-        png = base64.b64encode(frame_figure(self, frame, text)).decode("ascii")
+        if self.plot is None:
+            self.plot = FramePlot(self)
+        png = base64.b64encode(self.plot.png(frame, text)).decode("ascii")
         data = {"text/plain": text, "image/png": png}
         graph = base64.b64encode(self.sample_graph(frame)).decode("ascii") if self.graph else ""
         parts = {"status": html.escape(text), "png": png, "graph": graph,
