@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from autograd import Value, draw, step_through
+from autograd.files import write_atomic
 
 OUT = Path("out")
 
@@ -26,7 +27,7 @@ def engine():
     g.backward()
     print(f"g = {g.data:.4f}, dg/da = {a.grad:.4f}, dg/db = {b.grad:.4f}")
     path = OUT / "micrograd_example.svg"
-    path.write_bytes(draw(g).pipe(format="svg"))
+    write_atomic(path, draw(g).pipe(format="svg"))
     print(f"graph: {path}")
 
 
@@ -42,7 +43,7 @@ def neuron():
     o.backward()
     print(f"o = {o.data:.4f}; do/dw1 = {w1.grad:.4f}, do/dx1 = {x1.grad:.4f}")
     svg, html = OUT / "neuron.svg", OUT / "neuron_steps.html"
-    svg.write_bytes(draw(o, show_edges=True).pipe(format="svg"))
+    write_atomic(svg, draw(o, show_edges=True).pipe(format="svg"))
     step_through(o).save(html)
     print(f"graph: {svg}\nstep-through page (open in a browser): {html}")
 
