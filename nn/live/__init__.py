@@ -20,16 +20,17 @@ CALLBACKS = ("on_start", "on_step", "on_epoch", "on_end")
 __all__ = ["LiveView", "Recorder", "write_replay", "for_fit", "in_notebook"]
 
 
-def for_fit(live):
+def for_fit(live, loss=None):
     """What `fit(live=...)` drives: None for False or None; a LiveView for True (shown in
     Jupyter, nothing elsewhere) or for a path (shown in Jupyter, and the replay page written
-    there at the end); any object with the four callbacks, as it is."""
+    there at the end); any object with the four callbacks, as it is. `loss` is fit's
+    one-sample loss, for the view's own evaluations."""
     if live is None or live is False:
         return None
     if live is True:
-        return LiveView()
+        return LiveView(loss=loss)
     if isinstance(live, (str, os.PathLike)):
-        return LiveView(os.fspath(live))
+        return LiveView(os.fspath(live), loss=loss)
     if all(callable(getattr(live, name, None)) for name in CALLBACKS):
         return live
     raise TypeError(f"live must be True, False, a path for the replay page, or an object with "

@@ -59,7 +59,7 @@ class Recorder:
     samples are evaluated per frame (the first ones, always the same).
     """
 
-    def __init__(self, path=None, *, frames=120, every=None, grid=(32, 24), sample=100):
+    def __init__(self, path=None, *, frames=120, every=None, grid=(32, 24), sample=100, loss=None):
         if path is not None:
             from autograd.files import check_writable
             check_writable(path)  # fail before training, not after it
@@ -68,6 +68,7 @@ class Recorder:
         if type(frames) is not int or frames < 2:
             raise ValueError(f"live: frames must be an int >= 2, got {frames!r}")
         self.path, self.target, self.every, self.grid, self.sample = path, frames, every, grid, sample
+        self.default_loss = loss  # one sample's loss(out, target), as fit's `loss`
         self.frames, self.losses, self.epochs = [], [], []
         self.seconds = 0.0  # time spent in the recorder itself, to report its overhead
 
@@ -80,7 +81,7 @@ class Recorder:
         if not len(X) or len(X) != len(y):
             raise ValueError(f"live: need as many labels as samples; got {len(X)} samples, "
                              f"{len(y)} labels")
-        self.model, self.loss = model, loss or default_loss
+        self.model, self.loss = model, loss or self.default_loss or default_loss
         self.named = model.named_parameters()
         self.X, self.y = X[:self.sample], y[:self.sample]
         has_test = X_test is not None and y_test is not None and len(X_test)

@@ -95,12 +95,30 @@ print(f"before training: loss {loss.data:.4f}, accuracy {acc:.0%}, "
       f"{sum(inside)} of {len(X)} points inside the margin")
 
 # %% [markdown]
-# ## Training: micrograd's loop
+# ## Training: micrograd's loop, watched live
 #
 # Full batch: every step builds the graph of the loss over all 100 points, runs backward, and
 # moves each parameter against its gradient.
+#
+# `nn.live.LiveView` watches it: the loop tells it when it starts, after each step, and when
+# it ends, and the view redraws one output in place while the cell runs: the loss and
+# accuracy so far, the decision boundary, each layer's health (dead units, the sizes of
+# gradients and updates; lesson 9 explains them), and the graph of one point's loss with its
+# current data and gradients. It draws at most twice a second, and only as often as keeps its
+# drawing under a fifth of the training time. Given a file name, it also records frames (50
+# here, one every other step) and writes a replay page at the end. (`fit(..., live=True)` does all this for
+# the library's own training loop.)
 
 # %%
+import tempfile
+from pathlib import Path
+
+from nn.live import LiveView
+
+replay = Path(tempfile.mkdtemp()) / "moons_replay.html"
+view = LiveView(str(replay), frames=50)
+view.on_start(model, X, labels, total_steps=100, title="micrograd's moons: 2-16-16-1, hinge loss",
+              loss=lambda score, label: hinge_loss(score, 2 * label - 1))
 history = []
 start = time.perf_counter()
 for k in range(100):
@@ -112,18 +130,37 @@ for k in range(100):
         for p in model.parameters():
             p.data -= lr * p.grad
     history.append((loss.data, acc))
-    if k % 10 == 0:
-        print(f"step {k:3d}  loss {loss.data:.4f}  accuracy {acc:.0%}")
+    view.on_step(k + 1, data_loss.data)
+view.on_end()
 final_loss, _, _, final_acc = total_loss(model)
 print(f"after 100 steps: loss {final_loss.data:.4f}, accuracy {final_acc:.0%} "
       f"({time.perf_counter() - start:.1f} s)")
 assert final_acc >= 0.99
 assert final_loss.data < 0.1 * history[0][0]
 
-fig, ax = plt.subplots(figsize=(5, 2.6))
-ax.plot([h[0] for h in history], label="loss")
-ax.plot([h[1] for h in history], label="accuracy")
-ax.set_xlabel("step"); ax.legend(fontsize=7); fig.tight_layout(); plt.show()
+assert [f["step"] for f in view.frames] == list(range(0, 101, 2))   # before the first step, then every other
+assert all(f["loss"] == view.losses[f["step"] - 1] for f in view.frames[1:])
+
+# %% [markdown]
+# ## The replay
+#
+# The page the view wrote replays the run offline, in any browser: play, pause, step with the
+# arrow keys or drag the slider; each frame shows its step, its losses exactly as training
+# computed them, the layer-health table, and the boundary drawn from the model's predictions
+# on a grid, recorded at that step. It is one self-contained file of a few hundred kB that
+# loads nothing. Here it is inline (it plays once the notebook is trusted, e.g. after
+# running it):
+
+# %%
+import html
+
+from IPython.display import HTML
+
+page = replay.read_text(encoding="utf-8")
+print(f"{replay.name}: {len(page) / 1e3:.0f} kB, {len(view.frames)} frames")
+assert len(page) < 5_000_000
+HTML(f'<div><iframe srcdoc="{html.escape(page)}" style="width: 100%; height: 640px; '
+     f'border: 1px solid #ddd"></iframe></div>')
 
 # %% [markdown]
 # ## The decision boundary

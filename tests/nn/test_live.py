@@ -264,3 +264,24 @@ def test_float_forward_is_the_models_forward_bit_for_bit(seed, act, x):
     from nn.diagnose import float_forward, float_layers
     model = MLP(3, [5, 4, 2], activation=act, output_activation=act, seed=seed)
     assert float_forward(float_layers(model), x) == [v.data for v in model(x)]
+
+
+# -- through fit's callbacks ----------------------------------------------------------------
+def test_fit_drives_a_recorder_and_the_page_holds_its_history(tmp_path):
+    from nn.losses import hinge_loss
+    from nn.train import fit
+    path = tmp_path / "fit.html"
+    (Xtr, ytr), (Xte, yte) = moons()
+    hinge = lambda out, t: hinge_loss(out, 2 * t - 1)
+    view = for_fit(path, loss=hinge)
+    history = fit(moons_model(), Xtr, ytr, Xte, yte, epochs=3, batch_size=16, optimizer="adam",
+                  lr=0.02, loss=hinge, progress=False, log=None, callbacks=[view])
+    data = page_json(path)
+    assert data["epochs"] == history                          # exactly fit's numbers
+    assert [f["step"] for f in data["frames"]] == list(range(0, 31))
+    assert view.loss is hinge
+    # the batch losses the page shows are fit's: their epoch means give fit's epoch losses
+    per_epoch = [view.losses[i:i + 10] for i in range(0, 30, 10)]
+    sizes = [16] * 9 + [len(Xtr) - 16 * 9]
+    for row, losses in zip(history, per_epoch):
+        assert row["loss"] == pytest.approx(sum(l * n for l, n in zip(losses, sizes)) / len(Xtr), rel=1e-12)
