@@ -5,7 +5,7 @@ import shutil
 
 import graphviz
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Value, draw, linear
@@ -353,6 +353,24 @@ def test_a_drawing_never_has_more_boxes_than_max_nodes(case, max_nodes):
     named = re.findall(r"<b>(\d+) leaves</b>", src)
     plain = len([b for b in boxes if b.startswith("v")])
     assert folded + sum(map(int, named)) + plain == n or "the rest" in src
+
+
+@settings(max_examples=25)
+@given(st.integers(1, 30), st.lists(st.integers(1, 20), min_size=1, max_size=3), st.booleans(),
+       st.integers(20, 500))
+def test_any_mlp_loss_draws_as_neurons_in_module_order_or_as_layers(nin, widths, fused, max_nodes):
+    from nn import MLP
+    model = MLP(nin, widths + [1], seed=0, fused=fused)
+    loss = (model([0.1 * k for k in range(nin)]) - 1.0) ** 2
+    src = draw(loss, max_nodes=max_nodes).source
+    assert len(re.findall(r"^\s*([vg]\d+) \[", src, re.M)) <= max_nodes
+    clusters = re.findall(r'subgraph cluster_\d+ {\n[^\n]*label="(layers\.\d+)"', src)
+    if "cluster" in src:
+        assert clusters == [f"layers.{i}" for i in range(len(widths) + 1)]
+        for i, w in enumerate(widths + [1]):
+            assert neuron_boxes(src, f"layers.{i}") == list(range(w))
+    elif "values" in src:  # folded further: one box per layer
+        assert re.findall(r"<b>(layers\.\d+)</b>", src) == [f"layers.{i}" for i in reversed(range(len(widths) + 1))]
 
 
 def test_fan_out_decides_folding_not_the_value_count():
