@@ -86,13 +86,24 @@ def w2_traced(flat, images, labels):
     seconds = time.perf_counter() - t0
     start = [p.data for p in params]
     lr = fashion.LR
+    rows, at = [], 0  # each neuron's weights and bias: a run of P
+    for fan_in, fan_out in zip([fashion.NIN] + fashion.NOUTS, fashion.NOUTS):
+        for _ in range(fan_out):
+            rows.append((at, at + fan_in + 1))
+            at += fan_in + 1
 
     def run():
         P, history = list(start), []
         for x, t in zip(images, labels):
             value, G = step.functional(P, x, t)
             history.append(value)
-            P = [p - lr * g for p, g in zip(P, G)]  # fashion.scalar_train's p.data -= LR * p.grad
+            # fashion.scalar_train's `p.data -= LR * p.grad` for every p. A row of zero grads
+            # (a dead unit) is skipped: p - LR * 0.0 is p, and these grads start at +0.0 and
+            # only have products added, so none is -0.0 (where p - LR * g could differ).
+            for a, b in rows:
+                g = G[a:b]
+                if any(g):
+                    P[a:b] = [p - lr * gi for p, gi in zip(P[a:b], g)]
         return history, P
     return run, seconds, step.source.count("\n")
 
