@@ -416,7 +416,7 @@ def _draw_boxes(g, s, keys, on_path, grad, dead, saturated):
         elif color:
             attrs.update(color=color, fontcolor="#616161" if color == _DEAD else "black")
         graph.node(names[b], "<" + "<br/>".join(lines) + ">", id=names[b], shape="box3d",
-                   margin="0.09,0.04", style="filled", **attrs)
+                   margin="0.09,0.06", style="filled", **attrs)
 
     for b in names:
         if collapse.layer_of(b) is None:
