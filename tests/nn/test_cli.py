@@ -1,3 +1,4 @@
+import math
 import os
 import re
 import signal
@@ -6,6 +7,7 @@ import sys
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from nn import MLP, cli
 from nn.cli import EXIT_STATUS, build_parser, main
@@ -264,3 +266,28 @@ def test_ctrl_c_in_the_first_epoch_saves_nothing_and_says_so(tmp_path, capsys, m
     assert _one_error_line(err) == \
         "python -m nn train: interrupted in epoch 1 of 2: no finished epoch to save"
     assert os.listdir(tmp_path) == []
+
+
+FLAGS = ["--dataset", "--layers", "--activation", "--init", "--epochs", "--batch-size", "--lr",
+         "--optimizer", "--lr-decay", "--momentum", "--weight-decay", "--seed", "--limit",
+         "--test-limit", "--test-fraction", "--samples", "--noise", "--save"]
+
+
+@given(pairs=st.lists(st.tuples(st.sampled_from(FLAGS),
+                                st.text(max_size=12) | st.sampled_from(
+                                    ["inf", "-inf", "nan", "1e400", "0", "-1", "1.5", "16,16",
+                                     "1e-300", "NaN", "Infinity", "0x10", "1_000"])),
+                      max_size=4))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_flag_value_parses_to_finite_numbers_or_is_one_line_exit_2(pairs, capsys):
+    argv = ["train"] + [f"{flag}={value}" for flag, value in pairs]
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:
+        assert e.code == 2
+        _one_error_line(capsys.readouterr().err)
+        return
+    for key in ["lr", "momentum", "weight_decay", "test_fraction", "noise"]:
+        v = getattr(args, key)
+        assert v is None or math.isfinite(v), (key, v)
+    assert args.save != ""
