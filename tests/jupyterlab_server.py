@@ -43,7 +43,8 @@ def running_lab(root, scratch):
     """Serve `root` with JupyterLab; yields its base URL. `scratch` holds its own state.
 
     The trust database is in memory, so every notebook opens untrusted, as one freshly
-    downloaded or cloned does.
+    downloaded or cloned does. The server is the test's alone, on 127.0.0.1 without a token,
+    so its REST calls (ending sessions) skip the XSRF cookie.
     """
     assert JUPYTER.exists(), f"the real-client tests need JupyterLab in the venv: {JUPYTER} is missing"
     scratch = Path(scratch)
@@ -57,7 +58,7 @@ def running_lab(root, scratch):
     cmd = [str(JUPYTER), "lab", "--no-browser", "--allow-root", "--ip", "127.0.0.1",
            "--port", str(port), "--ServerApp.port_retries=0",
            "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={root}",
-           "--NotebookNotary.db_file=:memory:",
+           "--NotebookNotary.db_file=:memory:", "--ServerApp.disable_check_xsrf=True",
            f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={workspaces}",
            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -83,6 +84,17 @@ def running_lab(root, scratch):
     finally:
         _stop(proc)
         log.close()
+
+
+def stop_kernels(url):
+    """End every session (and its kernel): opening a notebook starts one, and ten idle
+    kernels are a lot of memory for a check that runs none of them."""
+    with urllib.request.urlopen(f"{url}/api/sessions", timeout=10) as r:
+        sessions = json.load(r)
+    for session in sessions:
+        req = urllib.request.Request(f"{url}/api/sessions/{session['id']}", method="DELETE")
+        with urllib.request.urlopen(req, timeout=20):
+            pass
 
 
 def _stop(proc):

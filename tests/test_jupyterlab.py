@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from tests.autograd.test_stepper_browser import launch, smallest_node_text_px
-from tests.jupyterlab_server import running_lab
+from tests.jupyterlab_server import running_lab, stop_kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = Path(os.environ.get("LESSONS_DIR", ROOT / "notebooks"))
@@ -125,8 +125,10 @@ def test_lessons_open_untrusted_then_lesson3_runs_and_steps(tmp_path):
                     page.screenshot(path=SHOTS / "lesson3_untrusted.png")
                 page.screenshot(path=SHOTS / f"{path.stem}_untrusted.png", full_page=True)
                 page.goto("about:blank")
+                stop_kernels(url)
             run_lesson3(page, url, steps)
             page.goto("about:blank")
+            stop_kernels(url)
             answer_a_quiz(page, url)
             assert errors == [], errors
         finally:
