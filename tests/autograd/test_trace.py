@@ -331,3 +331,21 @@ def test_zero_gradients_are_skipped_as_backward_skips_them():
     want = engine(lambda x: fn(Value(x)), [w], (-1.0,))
     assert_same(replay(step, [w], (-1.0,)), want)
     assert re.search(r"^\s+if d_v\d+:$", step.source, re.M)
+
+
+def test_a_custom_op_named_like_a_built_in_is_not_mistaken_for_it():
+    fake = define_op("tanh", lambda x: 2.0 * x, lambda x, out: 2.0)
+    w = Value(0.5)
+    with pytest.raises(TraceError, match="does not reproduce node"):
+        trace(lambda x: fake(w * x), [w], (1.0,))
+    step = trace(lambda x: fake(w * x), [w], (1.0,), ops=[fake])
+    assert step(3.0) == 3.0 and w.grad == 6.0
+
+
+def test_accumulate_adds_in_place_and_checks_lengths():
+    w, b = Value(2.0), Value(1.0)
+    step = trace(lambda x: w * x + b, [w, b], (1.0,))
+    grads = [1.0, 1.0]
+    assert step.accumulate([2.0, 1.0], grads, 3.0) == 7.0 and grads == [4.0, 2.0]
+    with pytest.raises(ValueError, match="need 2 numbers each"):
+        step.accumulate([2.0], grads, 3.0)
