@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 import autograd.backprop
 import autograd.forward
 from autograd import Value, define_op, grad, linear, no_grad
-from autograd.forward import hessian, jacobian, jvp
+from autograd.forward import forward_order, hessian, jacobian, jvp
 from autograd.testing import Expression, apply, check_jvp, expressions, inputs_for, tangents
 from autograd.testing import BINARY_OPS, UNARY_OPS
 from nn import MLP, mse_loss
@@ -139,17 +139,35 @@ def all_slots(expr):
     return fn
 
 
+def path_sizes(fn, xs):
+    """|J| summed over paths: entry (i, j) is Σ over the paths from input j to output i of
+    |the product of their local derivatives|, the size rounding errors in J scale with."""
+    values = [Value(x) for x in xs]
+    out = fn(*values)
+    outs = out if isinstance(out, list) else [out]
+    order = forward_order(outs)
+    columns = []
+    for x in values:
+        size = {x: 1.0}
+        for node in order:
+            size[node] = math.fsum(abs(d) * size.get(c, 0.0)
+                                   for c, d in zip(node.children, node.local_grads))
+        columns.append([size.get(o, 0.0) for o in outs])
+    return [[col[i] for col in columns] for i in range(len(outs))]
+
+
 @given(expressions(n_inputs=3, max_ops=10))
 def test_jacobian_forward_equals_reverse(case):
     expr, xs = case
     fn = all_slots(expr)
     rev, fwd = jacobian(fn, xs, mode="rev"), jacobian(fn, xs, mode="fwd")
     assert len(rev) == len(expr.program) and all(len(row) == 3 for row in rev)
-    for k, (r, f) in enumerate(zip(rev, fwd)):
+    sizes = path_sizes(fn, xs)
+    for k, (r, f, s) in enumerate(zip(rev, fwd, sizes)):
         reference = Expression(3, expr.program[:k + 1]).gradient(xs)
-        for a, b, c in zip(r, f, reference):
-            assert close(a, b, 1e-12, 1e-300)
-            assert close(a, c, 1e-9, 1e-12)
+        for a, b, c, size in zip(r, f, reference, s):
+            assert abs(a - b) <= 1e-12 * size + 1e-300, (k, a, b, size)
+            assert abs(a - c) <= 1e-9 * size + 1e-12, (k, a, c, size)
 
 
 def test_jacobian_shapes_and_types():
@@ -233,7 +251,8 @@ def test_mlp_losses_in_both_modes(fused, activation, seed, data):
     v = data.draw(tangents(len(params)))
     assert check_jvp(loss, params, v)
     rev, fwd = jacobian(loss, params), jacobian(loss, params, mode="fwd")
-    assert all(close(a, b, 1e-12, 1e-300) for a, b in zip(rev[0], fwd[0]))
+    sizes = path_sizes(loss, params)[0]
+    assert all(abs(a - b) <= 1e-12 * size + 1e-300 for a, b, size in zip(rev[0], fwd[0], sizes))
     H = hessian(loss, params)
     size = max([abs(e) for row in H for e in row] + [1.0])
     n = len(params)
