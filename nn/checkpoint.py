@@ -137,7 +137,8 @@ def _read_bounded(path, limit, max_parameters):
                                   "model files are regular files")
         if limit is not None and st.st_size > limit:
             raise CheckpointError(f"{path}: {st.st_size} bytes is larger than a model file of "
-                                  f"at most {max_parameters} parameters can be ({limit} bytes)")
+                                  f"at most {max_parameters} parameters can be ({limit} bytes); "
+                                  "max_parameters=None reads it anyway")
         f = os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

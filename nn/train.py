@@ -112,6 +112,9 @@ def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0
         for name, v in [("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)]:
             hyper_parameter("fit", name, v)
         opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"fit: callbacks must be a list of objects with any of "
+                        f"{', '.join(CALLBACKS)}; got {type(callbacks).__name__}")
     hooks = {name: [getattr(c, name) for c in callbacks if callable(getattr(c, name, None))]
              for name in CALLBACKS}
     from tqdm.auto import tqdm

@@ -81,6 +81,8 @@ def _moons(n=40):
      "fit: 3 test samples but 2 test labels; they must pair up one to one"),
     ({"X_test": [[0.0, 0.0]]}, ValueError, "give both X_test and y_test, or neither"),
     ({"loss": "mse"}, TypeError, "loss must be a function"),
+    ({"callbacks": object()}, TypeError, "callbacks must be a list of objects with any of "
+                                         "on_start, on_step, on_epoch, on_end; got object"),
 ])
 def test_fit_refuses_bad_arguments_before_training(kwargs, error, message):
     X, y = _moons()
