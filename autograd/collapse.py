@@ -7,9 +7,11 @@ readable wins: at most `max_nodes` boxes, and no box joined to more than `MAX_FA
 
 1. every value;
 2. one box per neuron (nn records a neuron's path in `Value.scope`; its parameters carry
-   it in their labels) and one per chain of an associative op (`a + b + c + ...`: a long
-   sum is a long row of boxes otherwise), then additionally one per group of parallel
-   values (same op, same height, joined to the same boxes);
+   it in their labels; skipped for a batch, whose neurons have no single output to show)
+   and one per chain of an associative op (`a + b + c + ...`: a long sum is a long row of
+   boxes otherwise); with, in addition, one box per group of parallel values (same op, same
+   height, joined to the same boxes or layers) when that is needed to fit, or removes at
+   least half of the edges;
 3. the same with one box per layer;
 4. the boxes nearest the root, the rest folded into one.
 
@@ -122,7 +124,8 @@ def fold_parallel(s, keys, limit=None, marked=None):
     fixed = [None] * len(order)
     for i, k in enumerate(keys):
         if k is not None:
-            fixed[i] = box_id.setdefault(k, -1 - len(box_id))
+            # A neuron's box counts as its layer: the ten `z - max` of ten logits are parallel.
+            fixed[i] = box_id.setdefault(_end(k), -1 - len(box_id))
     sig0 = {}
     cls = [None] * len(order)
     for i in free:
@@ -230,10 +233,11 @@ def _end(box):
 
 
 def measure(s, keys, max_nodes):
-    """(boxes, largest fan) of the picture a plan draws; the fan only when the boxes fit."""
+    """(boxes, largest fan, edges) of the picture a plan draws; fan and edges only when the
+    boxes fit."""
     boxes = len({box_of(keys, i) for i in range(len(keys))})
     if boxes > max_nodes:
-        return boxes, None
+        return boxes, None, None
     edges = drawn_edges(s, keys)
     bundled = bundles(edges)
     in_bundle = {p for pairs in bundled.values() for p in pairs}
@@ -245,7 +249,8 @@ def measure(s, keys, max_nodes):
     for (ea, eb) in bundled:
         near.setdefault(ea, set()).add(eb)
         near.setdefault(eb, set()).add(ea)
-    return boxes, max((len(n) for n in near.values()), default=0)
+    drawn = len(edges) - len(in_bundle) + len(bundled)
+    return boxes, max((len(n) for n in near.values()), default=0), drawn
 
 
 def on_path(s, starts):
@@ -274,24 +279,44 @@ def plan(order, index, max_nodes, highlight=()):
         return full, s, marked
     neuron = scope_keys(order)
     layer = [layer_of(k) or k for k in neuron]
+    bases = (neuron, layer) if layer != neuron else (neuron,)
+    if len(bases) == 2 and _batched(s, neuron):
+        bases = (layer,)
     fallback, chained = None, None
-    for base in (neuron, layer) if layer != neuron else (neuron,):
+    for base in bases:
         chained = fold_chains(s, base)
+        readable = None  # (keys, edges) of the first readable plan at this level
         for make in (lambda: chained, lambda: fold_parallel(s, chained, max_nodes, marked)):
             keys = make()
             if keys is None:
                 continue
-            boxes, fan = measure(s, keys, max_nodes)
-            if boxes <= max_nodes:
-                if fan <= MAX_FAN and _depth(s, keys) <= MAX_DEPTH:
-                    return keys, s, marked
-                fallback = fallback or keys
+            boxes, fan, edges = measure(s, keys, max_nodes)
+            if boxes > max_nodes:
+                continue
+            if fan <= MAX_FAN and _depth(s, keys) <= MAX_DEPTH:
+                # Folding parallel values is worth its lost detail when it removes most of
+                # the edges (ten logits' rows of `-` and `exp` crossing each other).
+                if readable is None or edges * 2 <= readable[1]:
+                    readable = keys, edges
+            fallback = fallback or keys
+        if readable is not None:
+            return readable[0], s, marked
     if fallback is not None:
         return fallback, s, marked
     if len(order) <= max_nodes:
         return full, s, marked
     parallel = fold_parallel(s, chained, 50 * max_nodes, marked)  # chained: of `layer`
     return truncate(parallel or chained, order, max_nodes), s, marked
+
+
+def _batched(s, keys):
+    """True when most neurons output several values (one per sample of a batch): a neuron's
+    box then has no numbers to show, and one box per layer says as much in less room."""
+    outs = {}
+    for i, k in enumerate(keys):
+        if layer_of(k) and (i == 0 or any(keys[u] != k for u in s.users[i])):
+            outs[k] = outs.get(k, 0) + 1
+    return bool(outs) and sum(n > 1 for n in outs.values()) * 2 > len(outs)
 
 
 def _depth(s, keys):

@@ -276,8 +276,10 @@ def test_784_16_16_10_loss_fits_a_screen_in_seconds():
     assert neuron_boxes(src, "layers.0") == list(range(16)) and neuron_boxes(src, "layers.2") == list(range(10))
     assert "787 values, 785 leaves" in src  # 784 weights, a bias, linear, relu
     assert re.search(r'label="16→16\n×256"', src) and re.search(r'label="16→10\n×160"', src)
+    # the ten logits' z - max and exp are one box, fed by one edge from layers.2
+    assert "<b>10 × (- → exp)</b>" in src and re.search(r'label="10→1\n×10" ltail=cluster_2', src)
     w, h = svg_px(g.pipe(format="svg"))
-    assert w <= 2000 and h <= 1400, (w, h)
+    assert w <= 1800 and h <= 1400, (w, h)
 
 
 # -- folding --------------------------------------------------------------------------------
@@ -320,7 +322,7 @@ def test_fold_to_one_box_per_neuron():
     # and one edge into the layer for its 30 × 20 uses.
     assert "<b>30 leaves</b><br/>x0, x1, …, x29" in src and "<b>x0</b>" not in src
     assert re.search(r'-> g\d+ \[label="1→20\n×600" lhead=cluster_0', src)
-    src = draw(scoped_net(nin=8), max_nodes=200).source  # 8 inputs are few enough to show
+    src = draw(scoped_net(nin=3), max_nodes=200).source  # 3 inputs are few enough to show
     assert "<b>x0</b>" in src and "leaves</b>" not in src
 
 
