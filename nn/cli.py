@@ -187,7 +187,10 @@ def check_train_args(args):
         raise UsageError(f"--momentum {args.momentum} is for sgd; {args.optimizer} has none")
     nin, n_out = SHAPES[args.dataset]
     sizes = args.layers + [n_out]
-    count = MLP.parameter_count(nin, sizes)
+    try:
+        count = MLP.parameter_count(nin, sizes)
+    except ValueError as e:  # a size beyond any int the machine can index
+        raise UsageError(f"--layers: {e}") from None
     if count > MAX_PARAMETERS:
         raise UsageError(f"--layers {','.join(map(str, args.layers))}: a "
                          f"{'-'.join(map(str, [nin] + sizes))} network has {count:,} parameters, "
