@@ -26,11 +26,11 @@ from numbers import Real
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 IMAGES_MAGIC, LABELS_MAGIC = 0x00000803, 0x00000801
 MAX_IDX_BYTES = 1 << 30
+_PIXEL = [i / 255.0 for i in range(256)]  # shared floats: a 784-pixel row costs 784 pointers
 
 
 class IdxFormatError(ValueError):
     """An IDX file that cannot be used: bad magic, truncated, oversized, corrupt gzip."""
-_PIXEL = [i / 255.0 for i in range(256)]  # shared floats: a 784-pixel row costs 784 pointers
 
 
 def make_moons(n=100, noise=None, seed=None, shuffle=True):
