@@ -44,11 +44,10 @@ from importlib.resources import files
 from .backprop import topo_order
 from .files import write_atomic
 from .ops import INFIX
-from .render import RANKDIRS, add_value, fmt, new_graph, walk
+from .render import RANKDIRS, add_value, fmt, new_graph, operand_names, walk
 from .value import Value
 
 _SYMBOLS = {op: ("×" if op == "*" else op) for op in INFIX}  # how numbers are multiplied in text
-_ORDERED = ("-", "/", "**")  # binary ops whose drawing labels which operand is which
 _MAX_TERMS = 6  # a linear node's formula shows this many w·x terms, then "…"
 _QUIZ_RTOL = 1e-6  # an answer within this relative distance of the recorded number is right
 _MODES = ("reverse", "forward")
@@ -306,6 +305,7 @@ class Stepper:
         """The graph once, as SVG, every box sized to fit all numbers it will show, and showing
         the end state (in a quiz, the derivatives as "?")."""
         g, f, cell = new_graph(self.rankdir), self._fmt, self._cell_name()
+        g.graph_attr["ranksep"] = "0.5"  # room for the operand names at the ops
         shown = {}  # node id -> every derivative text its box will show
         for s in self.steps:
             key = "grad" if "grad" in s else "tangent" if "tangent" in s else None
@@ -317,16 +317,15 @@ class Stepper:
             # in for Helvetica on most Linux browsers, is wider than Graphviz's own estimate.
             width = round(8 + 7.2 * (max(len("data"), len(cell)) + 1 + max(map(len, texts))))
             add_value(g, f"n{i}", v, self.name(v), "?" if self.quiz else self._final(v), width=width)
+        sides = ("n", "s") if self.rankdir in ("LR", "RL") else ("w", "e")
         for i, v in enumerate(self._order):
-            kids = v.children
-            ordered = v.op in _ORDERED and len(kids) == 2
-            for j, c in enumerate(kids):
-                # Which operand is which: the first enters the op from above (or the left), the
-                # second from below (or the right), each numbered where it arrives: 1 - 2.
-                side = (("n", "s") if self.rankdir in ("LR", "RL") else ("w", "e"))[j] if ordered else None
-                g.edge(self._id(c), f"n{i}op", id=f"n{i}in{j}", headport=side,
-                       headlabel=str(j + 1) if ordered else None, labeldistance="1.3",
-                       labelangle="-50" if j else "50")
+            names = operand_names(v)  # as draw() names them: x - y, base ** exp
+            for j, c in enumerate(v.children):
+                # Where order matters the first operand enters the op from above (or the left),
+                # the second from below (or the right), each named where it arrives.
+                g.edge(self._id(c), f"n{i}op", id=f"n{i}in{j}", headport=sides[j] if names else None,
+                       headlabel=names[j] if names else None, labeldistance="2",
+                       labelangle="-40" if j else "40", labelfontcolor="#0d47a1")
         svg = g.pipe(format="svg").decode("utf-8")
         # Graphviz's comments and titles name the internal ids only (and titles pop up as
         # tooltips): left out, they take a tenth off every display.
