@@ -146,9 +146,9 @@ def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0
                     if all(map(math.isfinite, model.state_dict().values())):
                         raise
                     raise Diverged(epoch, i + 1, n_batches, "the parameters are no longer finite",
-                                   opt.lr) from e
+                                   base_lr) from e
                 if not math.isfinite(batch.data):
-                    raise Diverged(epoch, i + 1, n_batches, f"the loss is {batch.data}", opt.lr)
+                    raise Diverged(epoch, i + 1, n_batches, f"the loss is {batch.data}", base_lr)
                 total_loss += batch.data
                 mean = batch / len(xb) if len(xb) > 1 else batch
                 opt.zero_grad()
