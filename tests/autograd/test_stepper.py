@@ -298,3 +298,13 @@ def test_saved_page_is_the_same_file_for_the_same_graph(tmp_path):
     step_through(L).save(first)
     step_through(small()[0]).save(second)
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_the_picture_names_the_operands_where_their_order_matters():
+    a, b = Value(-4.0, label="a"), Value(2.0, label="b")
+    svg = static_svg(step_through(b - a)._repr_html_())
+    assert svg.count(">x</text>") == 1 and svg.count(">y</text>") == 1
+    svg = static_svg(step_through(a ** b)._repr_html_())
+    assert ">base</text>" in svg and ">exp</text>" in svg
+    svg = static_svg(step_through(a + b)._repr_html_())
+    assert ">x</text>" not in svg and ">y</text>" not in svg
