@@ -136,6 +136,7 @@ def test_mimebundle_holds_svg_and_a_png_of_the_same_size_and_short_text():
     assert set(data) == {"image/svg+xml", "image/png", "text/plain"}
     png = base64.b64decode(data["image/png"])
     assert png.startswith(PNG_SIGNATURE) and len(png) > 1000
+    assert png[25] == 3  # palette colour (Pillow, from the notebooks extra): a small notebook
     width, height = png_size(png)
     assert meta == {"image/png": {"width": width, "height": height}}
     w, h = svg_px(data["image/svg+xml"].encode())
