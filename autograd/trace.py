@@ -509,12 +509,14 @@ class _Emitter:
                 f, values = self.detached[node]
                 name = self.name[node] = self.names.new(node.label, "c")
                 args = ", ".join(self.ref(v) for v in values)
-                call = self.bind(f, "_" + (_IDENT.sub("_", getattr(f, "__name__", "")).strip("_") or "f"))
-                lines.append(f"{name} = {call}([{args}])   # stop_gradient: recomputed, no gradient")
+                base = _IDENT.sub("_", getattr(f, "__name__", "")).strip("_") or "f"
+                lines.append(f"{name} = {self.bind(f, '_' + base)}([{args}])"
+                             "   # stop_gradient: recomputed, no gradient")
             else:
                 name = self.name[node] = self.names.new(node.label, f"v{len(defined)}")
                 info = wide.get(node)
-                lines.append(f"{name} = {self.forward_expr(node, info if info and info[2] else None)}")
+                expr = self.forward_expr(node, info if info and info[2] else None)
+                lines.append(f"{name} = {expr}")
             defined[node] = len(lines)
         guards = self.guards(comparisons, lines, defined)
 
@@ -626,7 +628,8 @@ class _Emitter:
             else:
                 parts = list(op.partials(*vals, out))
         except Exception as e:
-            raise TraceError(f"trace: op {node.op!r} does not reproduce node {node!r}: {e}") from None
+            raise TraceError(f"trace: op {node.op!r} does not reproduce node {node!r}: "
+                             f"{e}") from None
         parts = [d for d, x in zip(parts, operands) if isinstance(x, Value)]
         if not _same(out, node.data) or len(parts) != len(node.local_grads) or \
                 not all(_same(a, b) for a, b in zip(parts, node.local_grads)):

@@ -136,17 +136,23 @@ def _race(contenders, repeats, max_seconds):
             for name, r in runs.items()}
 
 
+def _peer(run):
+    """A peer's run shaped like ours: (its result, no parameters to compare)."""
+    return lambda: (run(), None)
+
+
 def w1(steps, repeats, max_seconds):
     X, Y = moons.data()
     flat = weights.micrograd_uniform(moons.NIN, moons.NOUTS, moons.SEED)
     _, trace_seconds, lines = w1_traced(flat, X, Y, steps)
+
+    def floor_setup():
+        net = weights.layers(flat, moons.NIN, moons.NOUTS)
+        return _peer(lambda: moons.floor.train_moons(net, X, Y, steps, moons.ALPHA))
     contenders = {"traced": lambda: w1_traced(flat, X, Y, steps)[0],
-                  "ours fused": lambda: w1_engine(flat, X, Y, steps),
-                  "floor": lambda: (lambda net: lambda: (moons.floor.train_moons(
-                      net, X, Y, steps, moons.ALPHA), None))(weights.layers(flat, moons.NIN, moons.NOUTS))}
+                  "ours fused": lambda: w1_engine(flat, X, Y, steps), "floor": floor_setup}
     if peers.torch:
-        contenders["torch per-sample"] = lambda: (lambda run: lambda: (run(), None))(
-            moons._torch(flat, X, Y, steps, batched=False))
+        contenders["torch per-sample"] = lambda: _peer(moons._torch(flat, X, Y, steps, False))
     rows = _race(contenders, repeats, max_seconds)
     traced, engine = rows["traced"]["result"], rows["ours fused"]["result"]
     same = traced is not None and engine is not None and _equal(traced[0], engine[0]) \
@@ -162,14 +168,14 @@ def w2(n, repeats, max_seconds):
     images, labels = fashion.data(n)
     flat = weights.he_uniform(fashion.NIN, fashion.NOUTS, fashion.SEED)
     _, trace_seconds, lines = w2_traced(flat, images, labels)
+
+    def floor_setup():
+        net = weights.layers(flat, fashion.NIN, fashion.NOUTS)
+        return _peer(lambda: moons.floor.train_fashion(net, images, labels, fashion.LR))
     contenders = {"traced": lambda: w2_traced(flat, images, labels)[0],
-                  "ours fused": lambda: w2_engine(flat, images, labels),
-                  "floor": lambda: (lambda net: lambda: (moons.floor.train_fashion(
-                      net, images, labels, fashion.LR), None))(
-                      weights.layers(flat, fashion.NIN, fashion.NOUTS))}
+                  "ours fused": lambda: w2_engine(flat, images, labels), "floor": floor_setup}
     if peers.torch:
-        contenders["torch batch-1"] = lambda: (lambda run: lambda: (run(), None))(
-            fashion._torch(flat, images, labels))
+        contenders["torch batch-1"] = lambda: _peer(fashion._torch(flat, images, labels))
     rows = _race(contenders, repeats, max_seconds)
     traced, engine = rows["traced"]["result"], rows["ours fused"]["result"]
     same = traced is not None and engine is not None and _equal(traced[0], engine[0]) \
@@ -333,7 +339,8 @@ def main(argv=None):
             last = r["history"][-1]
             print(f"  {name:<8} {r['seconds']:7.2f} s  loss {last['loss']:.12f}  train acc "
                   f"{last['train_accuracy']:.6f}  test acc {last['test_accuracy']:.6f}")
-        print(f"  same accuracy, losses and weights to the last digit: {'yes' if d['same'] else 'NO'}")
+        same = "yes" if d["same"] else "NO"
+        print(f"  same accuracy, losses and weights to the last digit: {same}")
     verdicts = targets({k: v for k, v in summary.items() if "error" not in v})
     print("\nTargets:")
     for v in verdicts:
@@ -341,7 +348,8 @@ def main(argv=None):
 
     from autograd.files import write_atomic
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = args.json or os.path.join(RESULTS, f"traced-{stamp}{'-quick' if args.quick else ''}.json")
+    quick = "-quick" if args.quick else ""
+    path = args.json or os.path.join(RESULTS, f"traced-{stamp}{quick}.json")
     for w in summary.values():
         for r in w.get("rows", {}).values():
             r.pop("result", None)

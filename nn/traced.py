@@ -5,7 +5,7 @@ traces, with exactly the numbers `fit`'s graph and `backward()` give.
     >>> model = MLP(4, [8, 3], seed=0); opt = SGD(model.parameters(), lr=0.1)
     >>> batches = TracedBatches(model)
     >>> total, mean, correct = batches([[0.5, -1.0, 0.25, 2.0], [0.0, 1.0, 1.0, 0.0]], [2, 0], opt)
-    >>> opt.step()                                        # the grads are in place, as after backward()
+    >>> opt.step()                           # the grads are in place, as after backward()
 
 `fit` builds one graph per minibatch: each sample's loss, their sum, the mean, one `backward()`.
 Here each sample's loss is a trace (one per class index, the only thing that changes the
@@ -78,7 +78,8 @@ class TracedBatches:
         accumulate = self.step.accumulate
         for k in order:
             losses[k], out = accumulate(P, G, xb[k], yb[k], gradient=seeds[k])
-            correct += predict([Value(o) for o in out] if isinstance(out, list) else Value(out)) == yb[k]
+            outs = [Value(o) for o in out] if isinstance(out, list) else Value(out)
+            correct += predict(outs) == yb[k]
         for p, g in zip(params, G):
             p.grad = g
         total = losses[0]

@@ -81,7 +81,8 @@ def program_edges(source):
 
 def stepper_edges(stepper, skip=()):
     """(child, node) for every chain-rule product of a stepper, and each child's final total."""
-    name_of = {s["node"]: s["text"].split(" = ")[0] for s in stepper.steps if s["phase"] == "forward"}
+    name_of = {s["node"]: s["text"].split(" = ")[0]
+               for s in stepper.steps if s["phase"] == "forward"}
     edges, totals = [], {}
     for s in stepper.steps:
         if s["phase"] == "backward" and "parent" in s:
