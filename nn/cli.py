@@ -12,13 +12,17 @@ that cannot work, a --save path that cannot be written, checked before any train
 1 environment or data (a missing dataset or package, a corrupt file, a run that
 diverged), 130 interrupted by Ctrl-C: the model as it was after the last finished epoch is
 saved first (to --save's path, or to a new interrupted-<dataset>.json here) and the line
-says where. Output piped into `head` stops quietly; the run still trains and saves.
+says where. If the --save path cannot be written at the end after all (a full disk, a
+folder removed meanwhile), the model goes to a new trained-<dataset>.json here or in the
+temporary folder, the error line says where, and the status is 1: a finished run is never
+thrown away. Output piped into `head` stops quietly; the run still trains and saves.
 """
 import argparse
 import math
 import os
 import signal
 import sys
+import tempfile
 import time
 
 from autograd.files import UnwritablePath, check_writable
@@ -278,7 +282,14 @@ def train(args, say=None):
         return _save_interrupted(model, last, args)
     say(f"trained in {time.perf_counter() - start:.1f}s")
     if args.save:
-        model.save(args.save)
+        with _no_interrupt():
+            try:
+                model.save(args.save)
+            except OSError as e:  # the disk filled up or the folder went away while training
+                fallback = _save_elsewhere(model, f"trained-{args.dataset}.json")
+                _error(f"error: {_one_line(e)}; " + (f"saved the trained model to {fallback} "
+                       "instead" if fallback else "the trained model could not be saved"))
+                return EXIT_STATUS["failure"]
         say(f"saved model to {args.save}")
     say(f"test accuracy: {history[-1]['test_accuracy']:.4f}")
     return 0
@@ -286,24 +297,45 @@ def train(args, say=None):
 
 def _save_interrupted(model, last, args):
     """Ctrl-C during training: save the finished epochs and say where; exit status 130."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save
-    try:
+    with _no_interrupt():
         if last.state is None:
             _error(f"interrupted in epoch 1 of {args.epochs}: no finished epoch to save")
             return EXIT_STATUS["interrupted"]
         model.load_state_dict(last.state)
+        done = f"after epoch {last.epoch} of {args.epochs}"
         path = args.save or _unused_path(f"interrupted-{args.dataset}.json")
         try:
             model.save(path)
-        except (OSError, ValueError) as e:
-            _error(f"interrupted after epoch {last.epoch} of {args.epochs}; could not save the "
-                   f"model: {e}")
-        else:
-            _error(f"interrupted: saved the model after epoch {last.epoch} of {args.epochs} to "
-                   f"{path}")
+        except OSError as e:
+            path = _save_elsewhere(model, f"interrupted-{args.dataset}.json")
+            if path is None:
+                _error(f"interrupted {done}; could not save the model: {_one_line(e)}")
+                return EXIT_STATUS["interrupted"]
+        _error(f"interrupted: saved the model {done} to {path}")
         return EXIT_STATUS["interrupted"]
-    finally:
-        signal.signal(signal.SIGINT, previous)
+
+
+class _no_interrupt:
+    """Ctrl-C is ignored inside: a second one must not cut a save short."""
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self.previous)
+
+
+def _save_elsewhere(model, name):
+    """Save to a new file named like `name` here, or else in the temporary folder; the
+    path used, or None if neither can be written."""
+    for folder in (os.curdir, tempfile.gettempdir()):
+        path = _unused_path(os.path.join(folder, name))
+        try:
+            model.save(path)
+            return path
+        except OSError:
+            continue
+    return None
 
 
 def _unused_path(name):

@@ -292,3 +292,25 @@ def test_any_flag_value_parses_to_finite_numbers_or_is_one_line_exit_2(pairs, ca
         v = getattr(args, key)
         assert v is None or math.isfinite(v), (key, v)
     assert args.save != ""
+
+
+def test_a_save_failing_at_the_end_keeps_the_model_elsewhere_and_says_where(tmp_path, capsys,
+                                                                             monkeypatch):
+    from autograd.files import UnwritablePath
+    from nn.module import Module
+    target = tmp_path / "gone" / "m.json"
+    target.parent.mkdir()
+    real_save = Module.save
+
+    def save(model, path):
+        if os.fspath(path) == str(target):  # as if the folder vanished during training
+            raise UnwritablePath(str(target), "No space left on device")
+        real_save(model, path)
+    monkeypatch.setattr(Module, "save", save)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _main(TINY + ["--save", str(target)], capsys)
+    assert code == 1
+    assert _one_error_line(err) == (f"python -m nn train: error: cannot write {target}: No space "
+                                    "left on device; saved the trained model to "
+                                    "./trained-moons.json instead")
+    assert MLP.load(tmp_path / "trained-moons.json").nin == 2
