@@ -184,9 +184,9 @@ class Crosscheck:
         page = resources.files(__package__).joinpath("crosscheck.html").read_text("utf-8")
         head, row_template, tail = page.split("<!--row-->")
         row = Template(row_template)
-        body = "".join(row.substitute(
-            cls="bad" if r.problem else "", **{f"c{i}": escape(c) for i, c in enumerate(self._cells(r))})
-            for r in self.rows)
+        body = "".join(row.substitute(cls="bad" if r.problem else "",
+                                      **{f"c{i}": escape(c) for i, c in enumerate(self._cells(r))})
+                       for r in self.rows)
         return Template(head).substitute(message=escape(self.message),
                                          status="ok" if self.ok else "bad") + body + tail
 
@@ -244,9 +244,9 @@ def crosscheck(root, *, ops=(), rtol=1e-9, atol=1e-12, fd_rtol=1e-6):
     order = _forward_order(root)
     for node in order:
         if not node.is_leaf and node.op not in table and node.op not in custom:
-            raise ValueError(f"crosscheck: cannot replay op {node.op!r} (node {node.label or node!r});"
-                             f" pass the function define_op made for it: crosscheck(root, "
-                             f"ops=[{node.op}])")
+            raise ValueError(f"crosscheck: cannot replay op {node.op!r} (node "
+                             f"{node.label or node!r}); pass the function define_op made for "
+                             f"it: crosscheck(root, ops=[{node.op}])")
     index = {node: i for i, node in enumerate(order)}
     rows = [Row(i, node.label or f"v{i}", node.op) for i, node in enumerate(order)]
 

@@ -46,10 +46,16 @@ MAX_WORKERS = 64
 _TENSOR_LIMIT = 10_000_000   # floats: a dataset below this is converted to one tensor up front
 
 
-def train_torch(args):
+def _print(line):
+    print(line, flush=True)
+
+
+def train_torch(args, say=None):
     """Run `nn train` with PyTorch; `args` is the parsed `nn train` namespace plus
-    `backend` ("torch") and `workers` (a positive int). Prints like the scalar backend and
-    returns the exit status (0)."""
+    `backend` ("torch") and `workers` (a positive int). Reports like the scalar backend,
+    through `say(line)` (default print; with several processes the first one prints its
+    epoch lines itself) and returns the exit status (0)."""
+    say = say or _print
     require_torch("--backend torch")
     from .cli import DEFAULTS
     workers = getattr(args, "workers", 1)
@@ -62,55 +68,124 @@ def train_torch(args):
         if getattr(args, key) is None:
             setattr(args, key, value)
     start = time.perf_counter()
-    result = run(args, workers)
-    print(f"trained in {time.perf_counter() - start:.1f}s", flush=True)
+    try:
+        result = run(args, workers, say)
+    except Interrupted as stop:
+        from .cli import _save_interrupted
+        return _save_interrupted(stop.model, stop, args)
+    total = time.perf_counter() - start
+    training = sum(r["seconds"] for r in result["history"])
+    say(f"trained in {training:.1f}s (and {total - training:.1f}s starting "
+        f"{'PyTorch' if workers == 1 else f'{workers} processes'} and loading the data)")
     if args.save:
         result["model"].save(args.save)
-        print(f"saved model to {args.save}", flush=True)
-    print(f"test accuracy: {result['history'][-1]['test_accuracy']:.4f}", flush=True)
+        say(f"saved model to {args.save}")
+    say(f"test accuracy: {result['history'][-1]['test_accuracy']:.4f}")
     return 0
 
 
-def run(args, workers=1):
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during torch training: `.model` is the MLP as it was after the last finished
+    epoch (`.epoch`, 0 if none; then `.state` is None)."""
+
+    def __init__(self, model, epoch, state):
+        super().__init__(f"interrupted after epoch {epoch}")
+        self.model, self.epoch, self.state = model, epoch, state
+
+
+def run(args, workers=1, say=_print):
     """Train as `train_torch` does (defaults already filled in) and return a dict: the
     trained `model` (an MLP), the `history` (one dict per epoch, as `fit` returns) and the
-    `checksums` of the weights each process ended with."""
+    `checksums` of the weights each process ended with. Ctrl-C raises `Interrupted`."""
+    inbox = _Inbox()
     if workers == 1:
-        return _train(0, 1, args)
+        try:
+            return _train(0, 1, args, say=say, report=inbox.take)
+        except KeyboardInterrupt:
+            raise inbox.interrupted() from None
     torch = require_torch("--workers")
     mp = torch.multiprocessing
     port = _free_port()
-    queue = mp.get_context("spawn").SimpleQueue()
-    context = mp.start_processes(_worker, args=(workers, port, args, queue), nprocs=workers,
-                                 join=False, start_method="spawn")
-    result = error = None
+    # One pipe per process (no locks or semaphores to leak when a process is stopped).
+    pipes = [mp.get_context("spawn").Pipe(duplex=False) for _ in range(workers)]
+    readers = [r for r, _ in pipes]
+    try:
+        context = mp.start_processes(_worker, args=(workers, port, args, [w for _, w in pipes]),
+                                     nprocs=workers, join=False, start_method="spawn")
+    finally:
+        for _, w in pipes:
+            w.close()  # the processes hold their own copies
     try:
         # join() raises as soon as one process fails, after stopping the others; the
-        # queue is read while waiting, so a large result cannot block its sender.
+        # pipes are read while waiting, so a large message cannot block its sender.
         while True:
-            while not queue.empty():
-                result, error = _received(queue.get(), result, error)
+            inbox.drain(readers)
             if context.join(timeout=0.5):
+                inbox.drain(readers)
                 break
     except (mp.ProcessRaisedException, mp.ProcessExitedException):
         _stop(context.processes)
-        while not queue.empty():
-            result, error = _received(queue.get(), result, error)
-        if error is None:
+        inbox.drain(readers)
+        if inbox.error is None:
             raise
-        raise error from None
-    except BaseException:  # Ctrl-C included
+        raise inbox.error from None
+    except KeyboardInterrupt:
+        _stop(context.processes)
+        inbox.drain(readers)
+        raise inbox.interrupted() from None
+    except BaseException:
         _stop(context.processes)
         raise
-    while not queue.empty():
-        result, error = _received(queue.get(), result, error)
-    if result is None:
+    finally:
+        for r in readers:
+            r.close()
+    if inbox.result is None:
         raise RuntimeError("torch training: the workers exited without a result")
-    config, state = result.pop("config"), result.pop("state")
+    result = inbox.result
+    result["model"] = _model(result.pop("config"), result.pop("state"))
+    return result
+
+
+def _model(config, state):
     model = MLP(**config)
     model.load_state_dict(state)
-    result["model"] = model
-    return result
+    return model
+
+
+class _Inbox:
+    """What the first process reports: the model after each epoch, the result, and the
+    first error any process reported (as the exception to raise here: the kinds the CLI
+    reports as such keep their kind)."""
+
+    def __init__(self):
+        self.result = self.error = self.last = None
+
+    def drain(self, readers):
+        for r in readers:
+            try:
+                while not r.closed and r.poll():
+                    self.take(r.recv())
+            except (EOFError, OSError):  # that process has exited and said all it had to
+                r.close()
+
+    def take(self, message):
+        if "epoch" in message:
+            self.last = message
+        elif "error" in message:
+            if self.error is None:
+                rank, kind, text = message["error"]
+                cls = {"ValueError": ValueError, "OSError": OSError,
+                       "ImportError": ImportError}.get(kind)
+                self.error = (cls(text) if cls else
+                              RuntimeError(f"torch training, process {rank}: {kind}: {text}"))
+        else:
+            self.result = message
+
+    def interrupted(self):
+        if self.last is None:
+            return Interrupted(None, 0, None)
+        model = _model(self.last["config"], self.last["state"])
+        return Interrupted(model, self.last["epoch"], self.last["state"])
 
 
 def _stop(processes):
@@ -131,29 +206,18 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _received(message, result, error):
-    """Keep the result, and the first error a worker reported, as the exception to raise
-    here: the kinds the CLI reports as such keep their kind."""
-    if "error" not in message:
-        return message, error
-    if error is None:
-        rank, kind, text = message["error"]
-        cls = {"ValueError": ValueError, "OSError": OSError, "ImportError": ImportError}.get(kind)
-        error = cls(text) if cls else RuntimeError(f"torch training, process {rank}: {kind}: {text}")
-    return result, error
-
-
-def _worker(rank, world, port, args, queue):
+def _worker(rank, world, port, args, pipes):
+    send = pipes[rank].send
     try:
-        result = _train(rank, world, args, port)
+        result = _train(rank, world, args, port, report=send)
     except BaseException as e:
         kind = next((k.__name__ for k in type(e).__mro__
                      if k in (ValueError, OSError, ImportError)), type(e).__name__)
-        queue.put({"error": (rank, kind, str(e))})
+        send({"error": (rank, kind, str(e))})
         raise
     if rank == 0:
         model = result.pop("model")
-        queue.put({**result, "config": model.config(), "state": model.state_dict()})
+        send({**result, "config": model.config(), "state": model.state_dict()})
 
 
 def _data(args):
@@ -185,7 +249,9 @@ class _Rows:
             len(idx), len(self.X[0]))
 
 
-def _train(rank, world, args, port=None):
+def _train(rank, world, args, port=None, say=_print, report=None):
+    """One process's run; the first process passes `report` a message after each epoch
+    (the model's config and numbers)."""
     torch = require_torch("--backend torch")
     import torch.nn.functional as F
 
@@ -202,7 +268,7 @@ def _train(rank, world, args, port=None):
                 seed=args.seed, fused=not getattr(args, "unfused", False))
     net = to_torch(model)
     if rank == 0:
-        _header(args, world, Xtr, Xte, nin, n_out, model)
+        say(_header(args, world, Xtr, Xte, nin, n_out, model))
     distributed = world > 1
     if distributed:
         import torch.distributed as dist
@@ -212,8 +278,13 @@ def _train(rank, world, args, port=None):
                                 timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT))
     try:
         trained = torch.nn.parallel.DistributedDataParallel(net) if distributed else net
+        def snapshot(epoch):
+            if rank == 0 and report is not None:
+                m = from_torch(net, init=args.init, fused=model.fused)
+                report({"epoch": epoch, "config": m.config(), "state": m.state_dict()})
+
         history = _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out,
-                          minibatches)
+                          minibatches, say, snapshot)
         checksum = _checksum(net)
         checksums = [checksum]
         if distributed:
@@ -231,14 +302,13 @@ def _train(rank, world, args, port=None):
 
 def _header(args, world, Xtr, Xte, nin, n_out, model):
     """The scalar backend's first line, and the backend."""
-    print(f"{args.dataset}: {len(Xtr)} train / {len(Xte)} test samples; model "
-          f"{'-'.join(map(str, [nin] + args.layers + [n_out]))} {args.activation}, "
-          f"{len(model.parameters())} parameters; {args.optimizer} lr {args.lr}"
-          f"{f' momentum {args.momentum}' if args.optimizer == 'sgd' and args.momentum else ''}"
-          f"{f' weight decay {args.weight_decay}' if args.weight_decay else ''} "
-          f"({args.lr_decay} decay), batch size {args.batch_size}, {args.epochs} epoch(s); "
-          f"PyTorch {'in 1 process' if world == 1 else f'in {world} processes (DDP, gloo)'}",
-          flush=True)
+    return (f"{args.dataset}: {len(Xtr)} train / {len(Xte)} test samples; model "
+            f"{'-'.join(map(str, [nin] + args.layers + [n_out]))} {args.activation}, "
+            f"{len(model.parameters())} parameters; {args.optimizer} lr {args.lr}"
+            f"{f' momentum {args.momentum}' if args.optimizer == 'sgd' and args.momentum else ''}"
+            f"{f' weight decay {args.weight_decay}' if args.weight_decay else ''} "
+            f"({args.lr_decay} decay), batch size {args.batch_size}, {args.epochs} epoch(s); "
+            f"PyTorch {'in 1 process' if world == 1 else f'in {world} processes (DDP, gloo)'}")
 
 
 def _checksum(net):
@@ -249,8 +319,14 @@ def _checksum(net):
     return h.hexdigest()
 
 
-def _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out, minibatches):
+def _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out, minibatches,
+            say, snapshot):
     from tqdm.auto import tqdm
+    if world > 1:
+        # tqdm's default lock is a multiprocessing semaphore, which a stopped process would
+        # leak (and the resource tracker then warn about); one process needs a thread lock.
+        import threading
+        tqdm.set_lock(threading.RLock())
     params = list(net.parameters())
     if args.optimizer == "sgd":
         opt = torch.optim.SGD(params, lr=args.lr, momentum=args.momentum,
@@ -267,7 +343,7 @@ def _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out
     n_batches = -(-n // args.batch_size)
     steps, step = args.epochs * n_batches, 0
     lead = rank == 0
-    log = (lambda line: print(line, flush=True)) if lead else None
+    log = say if lead else None
     history = []
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
@@ -305,6 +381,7 @@ def _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out
                   "train_accuracy": totals[1].item() / n, "test_accuracy": test_acc,
                   "seconds": time.perf_counter() - start}
         history.append(record)
+        snapshot(epoch)
         if log is not None:
             test = f"  test acc {test_acc:.4f}" if test_acc is not None else ""
             log(f"epoch {epoch}/{args.epochs}  loss {record['loss']:.4f}  "

@@ -153,18 +153,21 @@ def test_torch_softplus_is_accepted_and_ours_is_exact_above_20():
     assert Softplus()(x).tolist() == [Value(v).softplus().data for v in x.tolist()]
 
 
+L, R, T = torch.nn.Linear, torch.nn.ReLU, torch.nn.Tanh
+
+
 @pytest.mark.parametrize("module,message", [
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout()), "layer 1 (Dropout"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3, bias=False)), "layer 0 (Linear"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LeakyReLU(0.2)), "layer 1 (LeakyReLU"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ELU(alpha=0.5)), "layer 1 (ELU"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.GELU("tanh")), "layer 1 (GELU"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Softplus(beta=2)), "layer 1 (Softplus"),
-    (lambda: torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 3)), "layer 0 (ReLU"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Tanh()), "layer 2 (Tanh"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)), "layer 1 (Linear"),
-    (lambda: torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 3),
-                                 torch.nn.Tanh(), torch.nn.Linear(3, 1)), "layer 2's activation is 'tanh'"),
+    (lambda: torch.nn.Sequential(L(2, 3), torch.nn.Dropout()), "layer 1 (Dropout"),
+    (lambda: torch.nn.Sequential(L(2, 3, bias=False)), "layer 0 (Linear"),
+    (lambda: torch.nn.Sequential(L(2, 3), torch.nn.LeakyReLU(0.2)), "layer 1 (LeakyReLU"),
+    (lambda: torch.nn.Sequential(L(2, 3), torch.nn.ELU(alpha=0.5)), "layer 1 (ELU"),
+    (lambda: torch.nn.Sequential(L(2, 3), torch.nn.GELU("tanh")), "layer 1 (GELU"),
+    (lambda: torch.nn.Sequential(L(2, 3), torch.nn.Softplus(beta=2)), "layer 1 (Softplus"),
+    (lambda: torch.nn.Sequential(R(), L(2, 3)), "layer 0 (ReLU"),
+    (lambda: torch.nn.Sequential(L(2, 3), R(), T()), "layer 2 (Tanh"),
+    (lambda: torch.nn.Sequential(L(2, 3), L(4, 1)), "layer 1 (Linear"),
+    (lambda: torch.nn.Sequential(L(2, 3), R(), L(3, 3), T(), L(3, 1)),
+     "layer 2's activation is 'tanh'"),
     (lambda: torch.nn.Sequential(), "no Linear"),
 ])
 def test_from_torch_refuses_what_an_mlp_cannot_be(module, message):

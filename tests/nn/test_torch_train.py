@@ -53,8 +53,8 @@ def assert_same_run(ours, theirs, history, theirs_history, tol):
 
 
 @pytest.mark.parametrize("flags", [
-    ("--dataset", "digits", "--epochs", "2", "--limit", "160"),                 # SGD, momentum, wd, decay
-    ("--dataset", "moons", "--epochs", "3", "--activation", "tanh"),          # Adam, one logit
+    ("--dataset", "digits", "--epochs", "2", "--limit", "160"),  # SGD, momentum, wd, decay
+    ("--dataset", "moons", "--epochs", "3", "--activation", "tanh"),  # Adam, one logit
     ("--dataset", "digits", "--epochs", "1", "--limit", "50", "--batch-size", "7",
      "--optimizer", "adam", "--momentum", "0", "--weight-decay", "0.01", "--activation", "gelu"),
 ])
@@ -82,7 +82,8 @@ def test_two_processes_end_identical_and_save_a_model_file(tmp_path, capfd):
     assert a == b and len(a) == 64
     assert saved.state_dict() == result["model"].state_dict()
     # and the two processes trained the model one process trains
-    model, history = scalar_run(filled(parse("--dataset", "digits", "--epochs", "2", "--limit", "320")))
+    model, history = scalar_run(filled(parse("--dataset", "digits", "--epochs", "2",
+                                             "--limit", "320")))
     assert_same_run(saved, model, result["history"], history, 1e-12)
     assert float(out[-1].split()[-1]) == round(history[-1]["test_accuracy"], 4)
 
@@ -106,35 +107,57 @@ def test_bad_worker_counts_and_live_are_refused():
         train_torch(args)
 
 
-def test_ctrl_c_stops_every_process(tmp_path):
+def test_ctrl_c_stops_every_process_and_saves_the_last_epoch(tmp_path):
     script = tmp_path / "long_run.py"
     script.write_text(
+        "import sys\n"
         "from nn.cli import build_parser\n"
         "from nn.torch_train import train_torch\n"
         "if __name__ == '__main__':\n"
-        "    a = build_parser().parse_args(['train', '--dataset', 'digits', '--epochs', '500'])\n"
+        "    a = build_parser().parse_args(['train', '--dataset', 'digits', '--epochs', '500',\n"
+        "                                   '--save', 'run.json'])\n"
         "    a.backend, a.workers = 'torch', 2\n"
-        "    train_torch(a)\n")
-    proc = subprocess.Popen([sys.executable, str(script)], cwd=os.getcwd(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        "    sys.exit(train_torch(a))\n")
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "PYTHONPATH": os.getcwd()})
     try:
-        # wait until training runs: the first epoch line
+        # wait until training runs: the second epoch line
         deadline = time.monotonic() + 120
         line = ""
-        while time.monotonic() < deadline and not line.startswith("epoch 1/500"):
+        while time.monotonic() < deadline and not line.startswith("epoch 2/500"):
             line = proc.stdout.readline()
             assert line or proc.poll() is None, "the run ended before training"
         children = _children(proc.pid)
         assert len(children) >= 2
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130
         time.sleep(1)
         assert not [pid for pid in children if _alive(pid)]
+        epoch = int(err.split("saved the model after epoch ")[1].split()[0])
+        assert epoch >= 2 and err.rstrip().endswith("to run.json")
+        assert len(MLP.load(tmp_path / "run.json").parameters()) == 1482
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def test_ctrl_c_in_one_process_saves_the_last_finished_epoch(tmp_path, capfd):
+    path = tmp_path / "run.json"
+    args = parse("--dataset", "digits", "--epochs", "5", "--limit", "100", "--save", str(path))
+
+    def say(line):
+        print(line)
+        if line.startswith("epoch 2/5"):
+            raise KeyboardInterrupt
+
+    assert train_torch(args, say) == 130
+    err = capfd.readouterr().err
+    assert f"saved the model after epoch 2 of 5 to {path}" in err
+    expected = run(filled(parse("--dataset", "digits", "--epochs", "5", "--limit", "100")))
+    assert MLP.load(path).state_dict() != expected["model"].state_dict()  # not the end
 
 
 def _children(pid):
