@@ -48,6 +48,7 @@ DEFAULTS = {
 }
 # (inputs, outputs) of each dataset's network, known before the data is loaded
 SHAPES = {"moons": (2, 1), "digits": (64, 10), "fashion-mnist": (784, 10)}
+MAX_SAMPLES = 1_000_000  # moons points --samples may ask for (a typo must not fill the memory)
 
 
 class UsageError(ValueError):
@@ -165,7 +166,8 @@ def add_train_parser(sub):
                    help="share of moons/digits held out for testing (default 0.2; "
                    "Fashion-MNIST has its own 10,000-image test set)")
     t.add_argument("--samples", type=_positive(int), default=500,
-                   help="moons: number of points to generate (default 500)")
+                   help=f"moons: number of points to generate (default 500, at most "
+                   f"{MAX_SAMPLES:,})")
     t.add_argument("--noise", type=_nonnegative_float, default=0.1,
                    help="moons: standard deviation of the noise (default 0.1)")
     t.add_argument("--unfused", action="store_true",
@@ -189,6 +191,8 @@ def check_train_args(args):
     if "momentum" in explicit and "momentum" not in OPTIMIZERS[args.optimizer].OPTIONS \
             and args.momentum:
         raise UsageError(f"--momentum {args.momentum} is for sgd; {args.optimizer} has none")
+    if args.samples > MAX_SAMPLES:
+        raise UsageError(f"--samples {args.samples}: at most {MAX_SAMPLES:,} moons points")
     nin, n_out = SHAPES[args.dataset]
     sizes = args.layers + [n_out]
     try:

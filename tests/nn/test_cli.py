@@ -87,6 +87,8 @@ def test_choices_come_from_their_owners():
     (["train", "--save", "/dev/null"], "cannot write /dev/null: it is a device"),
     (["train", "--layers", "1000000000"], "--layers 1000000000: a 64-1000000000-10 network has "
                                           "75,000,000,010 parameters, more than the 10,000,000"),
+    (["train", "--dataset", "moons", "--samples", "1000000000"],
+     "--samples 1000000000: at most 1,000,000 moons points"),
     (["train", "--layers", "1" + "0" * 30], "--layers: MLP nouts[0] must be a positive int"),
     (["train", "--optimizer", "adam", "--momentum", "0.9"], "--momentum 0.9 is for sgd; adam has none"),
     (["train", "--dataset", "moons", "--samples", "3", "--test-fraction", "0.9"],
