@@ -37,12 +37,12 @@ def moons_loss(model, params):
 
 
 def w1_traced(flat, X, Y, steps):
-    """(run, seconds to trace + compile, source lines). The labels ±1 are ints: part of the
-    trace, as the demo's constants are."""
+    """(run, (wall, CPU) seconds to trace + compile, source lines). The labels ±1 are ints:
+    part of the trace, as the demo's constants are."""
     model, params = ours.mlp(flat, moons.NIN, moons.NOUTS, fused=True)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     step = trace(moons_loss(model, params), params, (X, Y))
-    seconds = time.perf_counter() - t0
+    seconds = (time.perf_counter() - t0, time.process_time() - c0)
 
     def run():
         history = []
@@ -75,15 +75,15 @@ def w1_contenders(X, Y, steps):
 
 # -- W2: Fashion-MNIST, per-sample SGD --------------------------------------------------------
 def w2_traced(flat, images, labels):
-    """(run, seconds to trace + compile all classes, source lines of one trace). Per-sample SGD
-    on lists of floats through the functional form; one trace per class index."""
+    """(run, (wall, CPU) seconds to trace + compile all classes, source lines of one trace).
+    Per-sample SGD on lists of floats through the functional form; one trace per class."""
     model, params = ours.mlp(flat, fashion.NIN, fashion.NOUTS, fused=True)
     loss = lambda x, t: ours.cross_entropy(model(x), t)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     step = trace(loss, params, (images[0], labels[0]))
     for t in sorted(set(labels)):  # every class's trace now, so the timed run only replays
         step.functional([p.data for p in params], images[0], t)
-    seconds = time.perf_counter() - t0
+    seconds = (time.perf_counter() - t0, time.process_time() - c0)
     start = [p.data for p in params]
     lr = fashion.LR
     rows, at = [], 0  # each neuron's weights and bias: a run of P
@@ -261,8 +261,9 @@ def print_workload(w, floor_name="floor", torch_name=None):
         if r["error"]:
             cells.append(r["error"])
         print("  ".join(cells))
-    print(f"  trace + compile once: {w['trace_seconds']:.3f} s; generated code: "
-          f"{w['source_lines']:,} lines")
+    wall, cpu = w["trace_seconds"]
+    print(f"  trace + compile once: {cpu:.3f} s of CPU ({wall:.3f} s wall clock); generated "
+          f"code: {w['source_lines']:,} lines")
     print(f"  traced == engine ({w['same_what']}): {'yes' if w['same_as_engine'] else 'NO'}")
 
 
@@ -284,7 +285,9 @@ def targets(summary):
             lambda v: v <= 1.0, "{:.2f}×")
         add("W1 traced vs PyTorch eager per-sample", _ratio(w, "torch per-sample", "traced"),
             "≥ 5× faster", lambda v: v >= 5, "{:.1f}× faster")
-        add("W1 trace + compile", w["trace_seconds"], "≤ 1.5 s", lambda v: v <= 1.5, "{:.3f} s")
+        # CPU time: on a shared machine the wall clock also counts the wait for a core
+        add("W1 trace + compile (CPU time)", w["trace_seconds"][1], "≤ 1.5 s",
+            lambda v: v <= 1.5, "{:.3f} s")
         add("W1 traced numbers == engine's", 1.0 if w["same_as_engine"] else 0.0, "equal",
             lambda v: v == 1.0, "{:.0f}")
     if "W2" in summary:
