@@ -43,12 +43,15 @@ class FramePlot:
         self.loss_ax = ax = fig.add_subplot(grid[0, 0])
         self.batch, = ax.plot([], [], color="#bbb", lw=0.8, label="batch")
         self.train_loss, = ax.plot([], [], "-o", ms=2.5, color=COLORS[0], label="train sample")
-        self.test_loss, = ax.plot([], [], "-o", ms=2.5, color=COLORS[4], label="test", visible=test)
+        # a label starting with "_" keeps a line out of the legend
+        self.test_loss, = ax.plot([], [], "-o", ms=2.5, color=COLORS[4], label="test" if test else "_test",
+                                  visible=test)
         self._style(ax, "loss", last, "upper right")
 
         self.acc_ax = ax = fig.add_subplot(grid[0, 1])
         self.train_acc, = ax.plot([], [], "-o", ms=2.5, color=COLORS[0], label="train sample")
-        self.test_acc, = ax.plot([], [], "-o", ms=2.5, color=COLORS[4], label="test", visible=test)
+        self.test_acc, = ax.plot([], [], "-o", ms=2.5, color=COLORS[4], label="test" if test else "_test",
+                                 visible=test)
         ax.set_ylim(0, 1.02)
         self._style(ax, "accuracy", last, "lower right")
 

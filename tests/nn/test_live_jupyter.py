@@ -1,6 +1,7 @@
 """A real JupyterLab, driven by real Chromium: a cell training with a live view shows one
 output whose frame counter rises while the cell runs, and the saved notebook keeps the last
 frame as a PNG."""
+import http.client
 import json
 import os
 import re
@@ -75,7 +76,7 @@ def lab(tmp_path):
                 with urllib.request.urlopen(url + "/api/status", timeout=2) as r:
                     if r.status == 200:
                         break
-            except OSError:
+            except (OSError, http.client.HTTPException):  # not up yet, or half up
                 pass
             assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
             time.sleep(0.5)
@@ -142,6 +143,27 @@ def test_live_view_updates_in_place_in_jupyterlab(lab):
                 if saved.cells[0].outputs:
                     break
                 page.wait_for_timeout(100)
+            # Reopened elsewhere, untrusted (written here, so not signed by this server):
+            # the last frame still shows, as a picture, with its counter.
+            # A changed notebook no longer matches the signature the server keeps: untrusted.
+            saved.metadata["reopened"] = True
+            nbformat.write(saved, root / "reopened.ipynb")
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/lab/workspaces/reopen/tree/reopened.ipynb?reset", timeout=90_000)
+            panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+            page.wait_for_selector(".lm-TabBar-tab.lm-mod-current >> text=reopened.ipynb", timeout=90_000)
+            page.wait_for_selector(f"{panel} .jp-OutputArea-output img", timeout=90_000)
+            width = 0
+            for _ in range(100):
+                width = page.eval_on_selector(f"{panel} .jp-OutputArea-output img",
+                                              "i => i.complete ? i.naturalWidth : 0")
+                if width:
+                    break
+                page.wait_for_timeout(100)
+            assert width > 100, "the reopened notebook does not show the last frame"
+            text = page.text_content(f"{panel} .jp-OutputArea-output")
+            assert f"frame {seen[-1] + 1}" in text or f"frame {seen[-1]}" in text, text
+            page.screenshot(path=str(shot.with_name("reopened-" + shot.name)))
         finally:
             browser.close()
     (out,) = saved.cells[0].outputs
