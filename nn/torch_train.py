@@ -1,11 +1,19 @@
 """`python -m nn train ... --backend torch [--workers N]`: the same training run, in PyTorch.
 
-    >>> import argparse                                       # doctest: +SKIP
     >>> from nn.cli import build_parser
-    >>> args = build_parser().parse_args(["train", "--dataset", "digits", "--epochs", "2"])
-    >>> args.backend, args.workers = "torch", 2
-    >>> train_torch(args)                                     # prints the epoch lines
+    >>> args = build_parser().parse_args(["train", "--dataset", "moons", "--epochs", "2",
+    ...                                   "--no-progress"])
+    >>> args.backend, args.workers = "torch", 1
+    >>> train_torch(args)                                     # doctest: +ELLIPSIS
+    moons: 400 train / 100 test samples; model 2-16-16-1 relu, ...; PyTorch in 1 process
+    epoch 1/2  loss ...
+    epoch 2/2  loss ...
+    trained in ...
+    test accuracy: 0...
     0
+
+From a script, `workers > 1` starts processes with the spawn method, which imports the
+script again in each of them: keep the call under `if __name__ == "__main__":`.
 
 The recipe is `nn.train.fit`'s, step for step: the same model (`MLP(...)` with the same
 seed, turned into float64 torch layers by `nn.to_torch`), the same data split, the same
@@ -253,15 +261,23 @@ def _train(rank, world, args, port=None, say=_print, report=None):
     """One process's run; the first process passes `report` a message after each epoch
     (the model's config and numbers)."""
     torch = require_torch("--backend torch")
+    # One thread per process: these layers are far too small for intra-op threads to pay
+    # (a digits step took 5 ms on one thread, 127-270 ms on two on a busy 2-core machine);
+    # processes are the parallelism (--workers).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _run_process(torch, rank, world, args, port, say, report)
+    finally:
+        torch.set_num_threads(threads)  # the caller's setting, when this is the caller's process
+
+
+def _run_process(torch, rank, world, args, port, say, report):
     import torch.nn.functional as F
 
     from .data import minibatches
     from .torch_bridge import from_torch, to_torch
 
-    # One thread per process: these layers are far too small for intra-op threads to pay
-    # (a digits step took 5 ms on one thread, 127-270 ms on two on a busy 2-core machine);
-    # processes are the parallelism (--workers).
-    torch.set_num_threads(1)
     Xtr, ytr, Xte, yte, n_out = _data(args)
     nin = len(Xtr[0])
     model = MLP(nin, args.layers + [n_out], activation=args.activation, init=args.init,
@@ -278,6 +294,7 @@ def _train(rank, world, args, port=None, say=_print, report=None):
                                 timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT))
     try:
         trained = torch.nn.parallel.DistributedDataParallel(net) if distributed else net
+
         def snapshot(epoch):
             if rank == 0 and report is not None:
                 m = from_torch(net, init=args.init, fused=model.fused)
@@ -338,6 +355,7 @@ def _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out
     if args.lr_decay not in (None, "none", "linear"):
         raise ValueError(f"lr_decay must be 'none' or 'linear', got {args.lr_decay!r}")
     rows, labels = _Rows(torch, Xtr), torch.tensor(ytr)
+    test_set = (_Rows(torch, Xte), torch.tensor(yte)) if Xte is not None and len(Xte) else None
     n = len(Xtr)
     rng = random.Random(args.seed)
     n_batches = -(-n // args.batch_size)
@@ -376,7 +394,7 @@ def _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out
         if world > 1:
             import torch.distributed as dist
             dist.all_reduce(totals)
-        test_acc = _accuracy(torch, net, Xte, yte, n_out) if Xte is not None and len(Xte) else None
+        test_acc = _accuracy(torch, net, *test_set, n_out) if test_set is not None else None
         record = {"epoch": epoch, "loss": totals[0].item() / n,
                   "train_accuracy": totals[1].item() / n, "test_accuracy": test_acc,
                   "seconds": time.perf_counter() - start}
@@ -401,14 +419,14 @@ def _loss_and_correct(torch, F, out, y, n_out):
     return loss, correct
 
 
-def _accuracy(torch, net, X, y, n_out, chunk=2000):
-    """Fraction of (X, y) classified correctly, as `nn.train.accuracy` counts it."""
-    rows, labels = _Rows(torch, X), torch.tensor(y)
+def _accuracy(torch, net, rows, labels, n_out, chunk=2000):
+    """Fraction of the samples classified correctly, as `nn.train.accuracy` counts it."""
+    n = len(labels)
     correct = 0
     with torch.no_grad():
-        for s in range(0, len(X), chunk):
-            idx = list(range(s, min(s + chunk, len(X))))
+        for s in range(0, n, chunk):
+            idx = list(range(s, min(s + chunk, n)))
             out = net(rows(idx))
             pred = out.argmax(dim=1) if n_out > 1 else (out[:, 0] > 0).long()
             correct += (pred == labels[idx]).sum().item()
-    return correct / len(X)
+    return correct / n

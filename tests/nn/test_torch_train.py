@@ -60,7 +60,9 @@ def assert_same_run(ours, theirs, history, theirs_history, tol):
 ])
 def test_one_process_trains_what_the_scalar_backend_trains(flags):
     args = filled(parse(*flags))
+    threads = torch.get_num_threads()
     result = run(args, 1)
+    assert torch.get_num_threads() == threads  # the caller's setting is left alone
     model, history = scalar_run(args)
     assert result["checksums"] and len(result["checksums"]) == 1
     assert_same_run(result["model"], model, result["history"], history, 1e-12)
