@@ -129,7 +129,8 @@ class FramePlot:
             self._boundary()
         self._health(frame)
         out = io.BytesIO()
-        self.fig.savefig(out, format="png")
+        # fast compression: a tenth of the encoding time for a third more bytes
+        self.fig.savefig(out, format="png", pil_kwargs={"compress_level": 1})
         return out.getvalue()
 
     def _boundary(self):
