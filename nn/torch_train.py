@@ -111,6 +111,7 @@ def run(args, workers=1, say=_print):
             return _train(0, 1, args, say=say, report=inbox.take)
         except KeyboardInterrupt:
             raise inbox.interrupted() from None
+    from multiprocessing.connection import wait
     torch = require_torch("--workers")
     mp = torch.multiprocessing
     port = _free_port()
@@ -124,13 +125,15 @@ def run(args, workers=1, say=_print):
         for _, w in pipes:
             w.close()  # the processes hold their own copies
     try:
-        # join() raises as soon as one process fails, after stopping the others; the
-        # pipes are read while waiting, so a large message cannot block its sender.
+        # Wake up for a message or a process exit, whichever comes first: join() raises as
+        # soon as one process fails (after stopping the others), and a message is read at
+        # once, so its sender never waits on a full pipe.
         while True:
             inbox.drain(readers)
-            if context.join(timeout=0.5):
+            if context.join(timeout=0):
                 inbox.drain(readers)
                 break
+            wait([r for r in readers if not r.closed] + list(context.sentinels), timeout=5)
     except (mp.ProcessRaisedException, mp.ProcessExitedException):
         _stop(context.processes)
         inbox.drain(readers)
