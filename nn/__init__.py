@@ -6,15 +6,20 @@
 
 Submodules: `nn.init` (weight schemes), `nn.losses`, `nn.optim` (SGD, Adam), `nn.data`
 (moons, digits, MNIST-format files, splits, minibatches), `nn.train` (fit), `nn.checkpoint`
-(the model file format). `python -m nn train --help` trains from the command line.
+(the model file format), `nn.diagnose` (network health), `nn.torch_bridge` (to and from
+PyTorch). `python -m nn train --help` trains from the command line.
 """
 from . import data, init, losses, optim, train  # `nn.optim.SGD`, as `torch.optim.SGD`
 from .checkpoint import CheckpointError
+from .diagnose import diagnose
 from .losses import binary_cross_entropy, cross_entropy, hinge_loss, log_softmax, mse_loss, softmax
 from .mlp import MLP, Layer, Neuron
 from .module import Module
+from .torch_bridge import from_torch, to_torch  # imports torch only when called
+from .train import Diverged, fit
 
 __all__ = [
-    "Module", "Neuron", "Layer", "MLP", "CheckpointError",
+    "Module", "Neuron", "Layer", "MLP", "CheckpointError", "fit", "Diverged", "diagnose",
     "mse_loss", "cross_entropy", "binary_cross_entropy", "hinge_loss", "softmax", "log_softmax",
+    "to_torch", "from_torch",
 ]
