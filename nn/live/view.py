@@ -22,6 +22,7 @@ run may so get only a few frames; the last one, after training, is always drawn.
 import base64
 import html
 import re
+import sys
 import time
 
 from .assets import read_asset
@@ -159,9 +160,10 @@ class LiveView(Recorder):
         if now < self.next_time:
             return False
         training = now - self.started - self.seconds
-        # Before any frame is timed: the first one also imports matplotlib and builds the
-        # figure (about 0.8 s on a slow machine), later ones take about 0.3 s.
-        this, last = (self.frame_cost, self.frame_cost) if self.frame_cost else (0.8, 0.3)
+        # Before any frame is timed: a frame takes about 0.3 s, and the first one in a
+        # process also imports matplotlib's Agg backend (about 0.5 s more).
+        cold = 0.5 if "matplotlib.backends.backend_agg" not in sys.modules else 0.0
+        this, last = (self.frame_cost, self.frame_cost) if self.frame_cost else (0.3 + cold, 0.3)
         return self.draw_seconds + this + last <= self.budget * training
 
     def sample_graph(self, frame):
