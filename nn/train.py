@@ -71,7 +71,7 @@ def accuracy(model, X, y):
 
 def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0.01,
         optimizer="sgd", momentum=0.0, weight_decay=0.0, lr_decay=None, loss=loss_for,
-        seed=0, progress=True, log=print, callbacks=()):
+        seed=0, progress=True, log=print, callbacks=(), live=False, traced=False):
     """Train `model` on (X, y); return a history, one dict per epoch with keys
     epoch, loss (mean training loss), train_accuracy, test_accuracy (None without a test
     set) and seconds.
@@ -85,6 +85,12 @@ def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0
     total_steps=...)`, `on_step(step, loss)` (after each optimiser step; `step` counts from
     1 over the whole run, `loss` is the batch's mean loss), `on_epoch(record)` (each history
     row as it is made) and `on_end()` (after the last epoch).
+
+    `live=True` shows a view of the training in Jupyter, updated in place (loss and
+    accuracy curves, the decision boundary of 2-D data, layer health, one sample's graph);
+    `live="run.html"` also writes a standalone page replaying the run (`nn.live`).
+    `traced=True` replays each minibatch's forward and backward from compiled traces of the
+    step (`autograd.trace`, one per class index): the same numbers, faster.
 
     Every argument is checked before training starts (counts are positive ints,
     hyper-parameters finite, test set and labels of equal length). A loss or parameter
@@ -115,8 +121,18 @@ def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0
     if not isinstance(callbacks, (list, tuple)):
         raise TypeError(f"fit: callbacks must be a list of objects with any of "
                         f"{', '.join(CALLBACKS)}; got {type(callbacks).__name__}")
+    if traced not in (True, False):
+        raise TypeError(f"fit: traced must be True or False, got {traced!r}")
+    from .live import for_fit
+    view = for_fit(live, loss)
+    if view is not None:
+        callbacks = [*callbacks, view]
     hooks = {name: [getattr(c, name) for c in callbacks if callable(getattr(c, name, None))]
              for name in CALLBACKS}
+    batches = None
+    if traced:
+        from .traced import TracedBatches  # imports this module: imported here, not at the top
+        batches = TracedBatches(model, loss)
     from tqdm.auto import tqdm
 
     rng = random.Random(seed) if not isinstance(seed, random.Random) else seed
@@ -133,13 +149,19 @@ def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0
                    leave=False, dynamic_ncols=True)
         try:
             for i, (xb, yb) in enumerate(bar):
-                batch = None
                 try:
-                    for x, t in zip(xb, yb):
-                        out = model(x)
-                        correct += predict(out) == t
-                        l = loss(out, t)
-                        batch = l if batch is None else batch + l
+                    if batches is not None:  # grads set by the traces, as backward() sets them
+                        batch_loss, mean_loss, right = batches(xb, yb, opt)
+                        correct += right
+                    else:
+                        batch = None
+                        for x, t in zip(xb, yb):
+                            out = model(x)
+                            correct += predict(out) == t
+                            l = loss(out, t)
+                            batch = l if batch is None else batch + l
+                        mean = batch / len(xb) if len(xb) > 1 else batch
+                        batch_loss, mean_loss = batch.data, mean.data
                 except ArithmeticError as e:
                     # nan/inf weights make the loss's log or exp fail; anything else is a bug
                     # to report as it is
@@ -147,20 +169,20 @@ def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0
                         raise
                     raise Diverged(epoch, i + 1, n_batches, "the parameters are no longer finite",
                                    base_lr) from e
-                if not math.isfinite(batch.data):
-                    raise Diverged(epoch, i + 1, n_batches, f"the loss is {batch.data}", base_lr)
-                total_loss += batch.data
-                mean = batch / len(xb) if len(xb) > 1 else batch
-                opt.zero_grad()
-                mean.backward()
+                if not math.isfinite(batch_loss):
+                    raise Diverged(epoch, i + 1, n_batches, f"the loss is {batch_loss}", base_lr)
+                total_loss += batch_loss
+                if batches is None:
+                    opt.zero_grad()
+                    mean.backward()
                 if lr_decay == "linear":
                     opt.lr = base_lr * (1.0 - step / steps)
                 step += 1
                 opt.step()
                 for hook in hooks["on_step"]:
-                    hook(step, mean.data)
+                    hook(step, mean_loss)
                 if progress and i % 20 == 0:
-                    bar.set_postfix(loss=f"{mean.data:.4f}", refresh=False)
+                    bar.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)
         finally:
             bar.close()
         record = {"epoch": epoch, "loss": total_loss / len(X), "train_accuracy": correct / len(X),

@@ -316,3 +316,35 @@ def test_a_save_failing_at_the_end_keeps_the_model_elsewhere_and_says_where(tmp_
                                     "left on device; saved the trained model to "
                                     "./trained-moons.json instead")
     assert MLP.load(tmp_path / "trained-moons.json").nin == 2
+
+
+def _epoch_lines(out):
+    # the epoch lines without their timing, which differs from run to run
+    return [re.sub(r"\s+\(\S+s\)$", "", l) for l in out.splitlines() if l.startswith("epoch ")]
+
+
+@pytest.mark.parametrize("extra", [["--traced"], ["--backend", "torch"]],
+                         ids=["traced", "torch"])
+def test_other_backends_print_the_scalar_runs_numbers(extra, tmp_path, capsys):
+    """--traced and --backend torch train the same model by the same recipe: the same epoch
+    lines, the same accuracy, and a model file MLP.load reads."""
+    args = ["train", "--dataset", "digits", "--layers", "8", "--epochs", "2", "--limit", "300",
+            "--test-limit", "100", "--no-progress"]
+    code, plain, err = _main(args, capsys)
+    assert code == 0, err
+    code, other, err = _main([*args, *extra, "--save", str(tmp_path / "m.json")], capsys)
+    assert code == 0, err
+    assert _epoch_lines(other) == _epoch_lines(plain) and len(_epoch_lines(plain)) == 2
+    assert other.strip().splitlines()[-1] == plain.strip().splitlines()[-1]
+    assert MLP.load(tmp_path / "m.json").nouts == [8, 10]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workers", "2"], "--workers 2 needs --backend torch"),
+    (["--backend", "torch", "--workers", "65"], "at most 64"),
+    (["--traced", "--unfused"], "--traced replays"),
+])
+def test_backend_flags_are_checked_before_training(args, message, capsys):
+    code, _, err = _main([*TINY, *args], capsys)
+    assert code == EXIT_STATUS["usage"]
+    assert message in _one_error_line(err)

@@ -176,3 +176,19 @@ def test_ctrl_c_leaves_the_model_as_the_last_step_made_it():
     with pytest.raises(KeyboardInterrupt):
         fit(model, X, y, epochs=2, batch_size=8, progress=True, log=None, callbacks=[stop])
     assert model.state_dict() == stop.state
+
+
+def test_fit_traced_trains_to_the_same_bits():
+    """fit(traced=True) replays compiled traces of the step; every number it reports and
+    every weight it leaves equal the engine's own run."""
+    from nn.data import load_digits
+    X, y = load_digits()
+    X, y = X[:150], y[:150]
+    runs = []
+    for traced in (False, True):
+        model = MLP(64, [8, 10], seed=3)
+        history = fit(model, X[:120], y[:120], X[120:], y[120:], epochs=2, batch_size=16,
+                      lr=0.05, momentum=0.9, progress=False, log=None, traced=traced)
+        runs.append(([{k: v for k, v in r.items() if k != "seconds"} for r in history],
+                     model.state_dict()))
+    assert runs[0] == runs[1]
