@@ -68,9 +68,9 @@ def run(path, edit=None):
     return nb, elapsed
 
 
-def test_there_are_seven_lessons():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"], \
-        f"expected notebooks 01..07 in {NOTEBOOKS_DIR}, found {[p.name for p in NOTEBOOKS]}"
+def test_there_are_ten_lessons():
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{i:02d}" for i in range(1, 11)], \
+        f"expected notebooks 01..10 in {NOTEBOOKS_DIR}, found {[p.name for p in NOTEBOOKS]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
