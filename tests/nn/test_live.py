@@ -284,3 +284,19 @@ def test_fit_drives_a_recorder_and_the_page_holds_its_history(tmp_path):
     sizes = [16] * 9 + [len(Xtr) - 16 * 9]
     for row, losses in zip(history, per_epoch):
         assert row["loss"] == pytest.approx(sum(l * n for l, n in zip(losses, sizes)) / len(Xtr), rel=1e-12)
+
+
+def test_a_three_class_2d_run_stores_class_grids_and_draws(shown, tmp_path):
+    import random as _random
+    rng = _random.Random(0)
+    centres = [(-1.0, 0.0), (1.0, 0.0), (0.0, 1.5)]
+    y = [i % 3 for i in range(90)]
+    X = [[centres[c][0] + rng.gauss(0, 0.3), centres[c][1] + rng.gauss(0, 0.3)] for c in y]
+    path = tmp_path / "three.html"
+    view = LiveView(str(path), show=True, rate=1e9, budget=1e9)
+    train(view, ((X[:72], y[:72]), (X[72:], y[72:])), MLP(2, [8, 3], seed=0), epochs=2)
+    data = page_json(path)
+    assert data["grid"]["binary"] is False
+    cells = base64.b64decode(data["frames"][-1]["grid"])
+    assert set(cells) <= {0, 1, 2} and len(set(cells)) == 3      # all three classes on the map
+    assert base64.b64decode(shown[-1][1]["image/png"])[:4] == b"\x89PNG"
