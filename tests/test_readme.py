@@ -21,8 +21,9 @@ def test_readme_example_runs(code, tmp_path, monkeypatch, capsys):
         if name.startswith("test_") and callable(fn):
             fn()      # a Hypothesis test the README defines: run it
     # A comment such as `# 24.7041 138.8338 645.5773` after a print states its output.
+    out = capsys.readouterr().out
     for claim in re.findall(r"^print\(.*\)\s+#\s*(.+)$", code, re.M):
-        assert claim.strip() in capsys.readouterr().out
+        assert claim.strip() in out
 
 
 def test_micrograd_example_numbers():
