@@ -279,6 +279,14 @@ def test_fit_drives_a_recorder_and_the_page_holds_its_history(tmp_path):
     assert data["epochs"] == history                          # exactly fit's numbers
     assert [f["step"] for f in data["frames"]] == list(range(0, 31))
     assert view.loss is hinge
+    # fit(live=path) itself: the same page, from the same run
+    again = tmp_path / "again.html"
+    second = fit(moons_model(), Xtr, ytr, Xte, yte, epochs=3, batch_size=16, optimizer="adam",
+                 lr=0.02, loss=hinge, progress=False, log=None, live=str(again))
+    timeless = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+    assert timeless(second) == timeless(history)
+    assert page_json(again)["frames"] == data["frames"]
+    assert page_json(again)["epochs"] == second
     # the batch losses the page shows are fit's: their epoch means give fit's epoch losses
     per_epoch = [view.losses[i:i + 10] for i in range(0, 30, 10)]
     sizes = [16] * 9 + [len(Xtr) - 16 * 9]

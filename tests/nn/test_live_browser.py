@@ -3,19 +3,38 @@ import os
 
 import pytest
 
-from nn.live.recorder import Recorder
+from nn import fit
 
-from .training_loop import moons, moons_model, train
+from .test_live import page_json
+from .training_loop import moons, moons_model
 
 CHROMIUM = "/usr/bin/chromium"
 
 
+class StepLosses:
+    """A fit callback keeping every step's loss, to compare with the page."""
+
+    def __init__(self):
+        self.values = []
+
+    def on_step(self, step, loss):
+        self.values.append(loss)
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
+    """A moons run through fit(live=path); `rec` is what the recorder wrote (the page's data)."""
     path = tmp_path_factory.mktemp("replay") / "run.html"
-    rec = Recorder(str(path))
-    history, losses = train(rec, moons(), moons_model(), epochs=15)   # 150 steps
-    return path, rec, history, losses
+    (Xtr, ytr), (Xte, yte) = moons()
+    steps = StepLosses()
+    history = fit(moons_model(), Xtr, ytr, Xte, yte, epochs=15, batch_size=16, optimizer="adam",
+                  lr=0.02, progress=False, log=None, callbacks=[steps], live=str(path))
+    return path, Recorded(page_json(path)), history, steps.values
+
+
+class Recorded:
+    def __init__(self, data):
+        self.frames, self.layers = data["frames"], [path for path, _ in data["layers"]]
 
 
 @pytest.fixture
@@ -55,7 +74,8 @@ def test_page_makes_no_request_but_itself(page, run):
 
 def test_every_recorded_frame_shows_its_step_and_exact_losses(page, run):
     _, rec, history, losses = run
-    assert len(losses) == 150 and len(rec.frames) == 151          # step 0, then every step
+    assert len(losses) == 150                                       # 10 batches, 15 epochs
+    assert [f["step"] for f in rec.frames] == list(range(151))      # step 0, then every step
     assert page.eval_on_selector("#slider", "s => Number(s.max)") == len(rec.frames) - 1
     page.click("#first")
     for i, frame in enumerate(rec.frames):
@@ -107,4 +127,4 @@ def test_play_and_pause(page, run):
 def test_health_table_shows_each_layer(page, run):
     rec = run[1]
     rows = page.eval_on_selector("#health", "t => Array.from(t.tBodies[0].rows, r => r.cells[0].textContent)")
-    assert rows == [layer.path for layer in rec.model.layers]
+    assert rows == rec.layers == ["layers.0", "layers.1", "layers.2"]
