@@ -178,6 +178,14 @@ def add_train_parser(sub):
     t.add_argument("--save", metavar="PATH", type=_save_path, default=None,
                    help="write the trained model to PATH as JSON (load with MLP.load); the "
                    "path is checked before training, and Ctrl-C saves the finished epochs there")
+    t.add_argument("--live", metavar="PATH", type=_save_path, default=None,
+                   help="record the run and write a self-contained replay page (HTML: play, "
+                   "step, slider, losses, layer health, the decision boundary for moons) to "
+                   "PATH; the path is checked before training")
+    t.add_argument("--diagnose", action="store_true",
+                   help="after each epoch, print each layer's health: dead ReLU units, "
+                   "tanh/sigmoid saturation, activation mean/std, grad:data and update:data "
+                   "ratios")
     t.add_argument("--traced", action="store_true",
                    help="replay each minibatch from compiled traces of the step "
                    "(autograd.trace): the same numbers, about twice as fast")
@@ -223,8 +231,11 @@ def check_train_args(args):
     if args.traced and (args.backend != "scalar" or args.unfused):
         raise UsageError("--traced replays the scalar engine's fused graph: drop --backend "
                          "torch or --unfused")
-    if args.save is not None:  # find out now, not after an hour of training
-        check_writable(args.save)
+    if (args.live or args.diagnose) and args.backend != "scalar":
+        raise UsageError("--live and --diagnose watch the scalar engine: drop --backend torch")
+    for path in (args.save, args.live):
+        if path is not None:  # find out now, not after an hour of training
+            check_writable(path)
 
 
 class _Console:
@@ -245,6 +256,29 @@ class _Console:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             os.close(devnull)
+
+
+class _Health:
+    """A `fit` callback printing `nn.diagnose`'s table after each epoch, on up to 1,000 training
+    samples. update:data compares the epoch's last step with the weights just before it, so
+    the numbers are kept once per epoch, not at every step."""
+
+    def __init__(self, model, X, epochs, say):
+        self.model, self.X, self.epochs, self.say = model, X[:1000], epochs, say
+        self.per_epoch, self.before = None, None
+
+    def on_start(self, model, X, y, X_test, y_test, total_steps):
+        self.per_epoch = total_steps // self.epochs
+
+    def on_step(self, step, loss):
+        if (step + 1) % self.per_epoch == 0:  # the next step is the epoch's last
+            self.before = self.model.state_dict()
+
+    def on_epoch(self, record):
+        from .diagnose import diagnose
+        before = self.before if self.per_epoch > 1 else None
+        report = diagnose(self.model, self.X, previous=before)
+        self.say(f"health after epoch {record['epoch']}:\n{report}")
 
 
 class _LastEpoch:
@@ -298,17 +332,20 @@ def train(args, say=None):
         f"{f' weight decay {args.weight_decay}' if args.weight_decay else ''} "
         f"({args.lr_decay} decay), batch size {args.batch_size}, {args.epochs} epoch(s)")
     last = _LastEpoch(model)
+    callbacks = [last] + ([_Health(model, Xtr, args.epochs, say)] if args.diagnose else [])
     start = time.perf_counter()
     try:
         history = fit(model, Xtr, ytr, Xte, yte, epochs=args.epochs, batch_size=args.batch_size,
                       lr=args.lr, optimizer=args.optimizer, momentum=momentum,
                       weight_decay=args.weight_decay, seed=args.seed,
                       lr_decay=None if args.lr_decay == "none" else args.lr_decay,
-                      progress=not args.no_progress, log=say, callbacks=[last],
-                      traced=args.traced)
+                      progress=not args.no_progress, log=say, callbacks=callbacks,
+                      traced=args.traced, live=args.live or False)
     except KeyboardInterrupt:
         return _save_interrupted(model, last, args)
     say(f"trained in {time.perf_counter() - start:.1f}s")
+    if args.live:
+        say(f"wrote replay page {args.live}")
     if args.save:
         with _no_interrupt():
             try:

@@ -137,7 +137,8 @@ def _std(xs):
     if n < 2:
         return 0.0
     m = sum(xs) / n
-    return math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
+    # (x - m) * (x - m), not ** 2: a diverging network's huge numbers give inf, not OverflowError
+    return math.sqrt(sum((x - m) * (x - m) for x in xs) / (n - 1))
 
 
 def _ratio(num, den):

@@ -20,6 +20,7 @@ epoch under `no_grad`.
 """
 import math
 import random
+import sys
 import time
 
 from autograd import no_grad
@@ -141,60 +142,71 @@ def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0
     base_lr, steps, step = opt.lr, epochs * n_batches, 0
     for hook in hooks["on_start"]:
         hook(model, X, y, X_test, y_test, total_steps=steps)
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        total_loss, correct = 0.0, 0
-        bar = tqdm(minibatches(X, y, batch_size, seed=rng), total=n_batches,
-                   desc=f"epoch {epoch}/{epochs}", unit="batch", disable=not progress,
-                   leave=False, dynamic_ncols=True)
-        try:
-            for i, (xb, yb) in enumerate(bar):
-                try:
-                    if batches is not None:  # grads set by the traces, as backward() sets them
-                        batch_loss, mean_loss, right = batches(xb, yb, opt)
-                        correct += right
-                    else:
-                        batch = None
-                        for x, t in zip(xb, yb):
-                            out = model(x)
-                            correct += predict(out) == t
-                            l = loss(out, t)
-                            batch = l if batch is None else batch + l
-                        mean = batch / len(xb) if len(xb) > 1 else batch
-                        batch_loss, mean_loss = batch.data, mean.data
-                except ArithmeticError as e:
-                    # nan/inf weights make the loss's log or exp fail; anything else is a bug
-                    # to report as it is
-                    if all(map(math.isfinite, model.state_dict().values())):
-                        raise
-                    raise Diverged(epoch, i + 1, n_batches, "the parameters are no longer finite",
-                                   base_lr) from e
-                if not math.isfinite(batch_loss):
-                    raise Diverged(epoch, i + 1, n_batches, f"the loss is {batch_loss}", base_lr)
-                total_loss += batch_loss
-                if batches is None:
-                    opt.zero_grad()
-                    mean.backward()
-                if lr_decay == "linear":
-                    opt.lr = base_lr * (1.0 - step / steps)
-                step += 1
-                opt.step()
-                for hook in hooks["on_step"]:
-                    hook(step, mean_loss)
-                if progress and i % 20 == 0:
-                    bar.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)
-        finally:
-            bar.close()
-        record = {"epoch": epoch, "loss": total_loss / len(X), "train_accuracy": correct / len(X),
-                  "test_accuracy": accuracy(model, X_test, y_test) if X_test is not None else None,
-                  "seconds": time.perf_counter() - start}
-        history.append(record)
-        for hook in hooks["on_epoch"]:
-            hook(record)
-        if log is not None:
-            test = f"  test acc {record['test_accuracy']:.4f}" if X_test is not None else ""
-            log(f"epoch {epoch}/{epochs}  loss {record['loss']:.4f}  "
-                f"train acc {record['train_accuracy']:.4f}{test}  ({record['seconds']:.1f}s)")
+    # on_end also runs when training stops early (diverged, Ctrl-C), so a live view still
+    # writes its replay page: that is the run most worth replaying. The error that stopped
+    # training stays the one reported.
+    try:
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            total_loss, correct = 0.0, 0
+            bar = tqdm(minibatches(X, y, batch_size, seed=rng), total=n_batches,
+                       desc=f"epoch {epoch}/{epochs}", unit="batch", disable=not progress,
+                       leave=False, dynamic_ncols=True)
+            try:
+                for i, (xb, yb) in enumerate(bar):
+                    try:
+                        if batches is not None:  # grads set by the traces, as backward() sets them
+                            batch_loss, mean_loss, right = batches(xb, yb, opt)
+                            correct += right
+                        else:
+                            batch = None
+                            for x, t in zip(xb, yb):
+                                out = model(x)
+                                correct += predict(out) == t
+                                l = loss(out, t)
+                                batch = l if batch is None else batch + l
+                            mean = batch / len(xb) if len(xb) > 1 else batch
+                            batch_loss, mean_loss = batch.data, mean.data
+                    except ArithmeticError as e:
+                        # nan/inf weights make the loss's log or exp fail; anything else is a bug
+                        # to report as it is
+                        if all(map(math.isfinite, model.state_dict().values())):
+                            raise
+                        raise Diverged(epoch, i + 1, n_batches, "the parameters are no longer finite",
+                                       base_lr) from e
+                    if not math.isfinite(batch_loss):
+                        raise Diverged(epoch, i + 1, n_batches, f"the loss is {batch_loss}", base_lr)
+                    total_loss += batch_loss
+                    if batches is None:
+                        opt.zero_grad()
+                        mean.backward()
+                    if lr_decay == "linear":
+                        opt.lr = base_lr * (1.0 - step / steps)
+                    step += 1
+                    opt.step()
+                    for hook in hooks["on_step"]:
+                        hook(step, mean_loss)
+                    if progress and i % 20 == 0:
+                        bar.set_postfix(loss=f"{mean_loss:.4f}", refresh=False)
+            finally:
+                bar.close()
+            record = {"epoch": epoch, "loss": total_loss / len(X), "train_accuracy": correct / len(X),
+                      "test_accuracy": accuracy(model, X_test, y_test) if X_test is not None else None,
+                      "seconds": time.perf_counter() - start}
+            history.append(record)
+            for hook in hooks["on_epoch"]:  # before the line: a printed epoch is a kept one
+                hook(record)
+            if log is not None:
+                test = f"  test acc {record['test_accuracy']:.4f}" if X_test is not None else ""
+                log(f"epoch {epoch}/{epochs}  loss {record['loss']:.4f}  "
+                    f"train acc {record['train_accuracy']:.4f}{test}  ({record['seconds']:.1f}s)")
+    except BaseException:
+        for hook in hooks["on_end"]:
+            try:
+                hook()
+            except Exception as e:
+                print(f"fit: on_end of a stopped run failed too: {e}", file=sys.stderr)
+        raise
     for hook in hooks["on_end"]:
         hook()
     return history

@@ -120,7 +120,10 @@ class Recorder:
         start = time.perf_counter()
         step = len(self.losses)
         if self.path is not None and self.frames[-1]["step"] != step:
-            self.frames.append(self.frame(step))
+            try:
+                self.frames.append(self.frame(step))
+            except ArithmeticError:  # a diverged run: its last finite frame ends the replay
+                pass
         if self.frames and self.frames[-1]["step"] == step:  # the run is over: all epochs done
             self.frames[-1]["epochs_done"] = len(self.epochs)
         if self.path is not None:

@@ -348,3 +348,23 @@ def test_backend_flags_are_checked_before_training(args, message, capsys):
     code, _, err = _main([*TINY, *args], capsys)
     assert code == EXIT_STATUS["usage"]
     assert message in _one_error_line(err)
+
+
+def test_live_page_and_health_table_each_epoch(tmp_path, capsys):
+    page = tmp_path / "run.html"
+    code, out, err = _main([*TINY, "--live", str(page), "--diagnose"], capsys)
+    assert code == 0, err
+    assert out.count("health after epoch") == 2
+    assert re.search(r"^layers\.0\s+relu\s+4\s", out, re.M), out
+    assert f"wrote replay page {page}" in out
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "<script" in html
+
+
+def test_a_diverged_run_still_writes_its_replay_page(tmp_path, capsys):
+    page = tmp_path / "run.html"
+    code, out, err = _main(["train", "--dataset", "moons", "--samples", "100", "--layers", "8",
+                            "--epochs", "3", "--lr", "1e300", "--optimizer", "sgd",
+                            "--no-progress", "--live", str(page)], capsys)
+    assert code == EXIT_STATUS["failure"] and "diverged" in _one_error_line(err)
+    assert page.exists() and page.stat().st_size > 1000
