@@ -85,7 +85,8 @@ for v, g in replayed.items():
 
 # %% [markdown]
 # The same walk as an interactive stepper (forward values first, then each chain-rule
-# product; use the buttons, the slider or the arrow keys):
+# product; use the buttons, the slider or, after clicking it once, the arrow keys; try
+# `step_through(C, quiz=True)` to work out each product yourself):
 
 # %%
 stepper = step_through(C)
