@@ -16,7 +16,7 @@ import unicodedata
 from .expr import FUNCTIONS, MAX_EXPONENT, MAX_NODES, ExprError, evaluate, first_use
 from .files import UnwritablePath, check_writable, write_atomic
 
-DRAW_SECONDS = 120  # Graphviz gets this long to lay out the graph and the stepper page
+DRAW_SECONDS = 20  # Graphviz gets this long to lay out a graph (draw()'s and the stepper's limit)
 
 PROG = "python -m autograd"
 EXAMPLES = f"""\
@@ -126,24 +126,13 @@ def _run(args):
     return 0
 
 
-class _TooSlow(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise _TooSlow()
-
-
 def _draw(root, args):
-    from .render import GraphvizNotInstalled, draw
+    from .render import GraphvizNotInstalled, LayoutError, LayoutTimeout, draw
     from .stepper import step_through
-    bounded = hasattr(signal, "SIGALRM")
-    if bounded:  # subprocess.run kills `dot` when the alarm's exception reaches it
-        signal.signal(signal.SIGALRM, _alarm)
-        signal.alarm(DRAW_SECONDS)
     try:
         if args.svg is not None:
-            write_atomic(args.svg, draw(root, rankdir=args.rankdir).pipe(format="svg"))
+            svg = draw(root, rankdir=args.rankdir, timeout=DRAW_SECONDS).pipe(format="svg")
+            write_atomic(args.svg, svg)
             print(f"wrote {shown(args.svg)}", flush=True)
         if args.html is not None:
             try:
@@ -154,17 +143,16 @@ def _draw(root, args):
             print(f"wrote {shown(args.html)}", flush=True)
     except GraphvizNotInstalled as e:
         fail(str(e), 1)
-    except _TooSlow:
+    except LayoutTimeout:  # dot was stopped (killed) by the renderer's time limit
         fail(f"Graphviz took longer than {DRAW_SECONDS} s to draw the graph", 1)
+    except LayoutError as e:
+        fail(f"Graphviz failed: {' '.join(str(e).split())}", 1)
     except UnwritablePath as e:
         fail(str(e), 1)
     except OSError as e:
         if isinstance(e, BrokenPipeError):
             raise
         fail(f"cannot draw: {e.strerror or e}", 1)
-    finally:
-        if bounded:
-            signal.alarm(0)
 
 
 if __name__ == "__main__":
