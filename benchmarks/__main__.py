@@ -18,7 +18,7 @@ import time
 
 from autograd.files import write_atomic
 
-from . import chain, fashion, moons, peers, targets, timing
+from . import chain, fashion, moons, peers, targets, timing, traced
 
 FULL = {"w1_steps": 20, "w2_n": 200, "w2_micrograd_n": 20, "w3_lines": 500_000,
         "w4_lines": 100_000, "repeats": 3}
@@ -33,6 +33,7 @@ WORKLOADS = {"moons": "W1", "fashion": "W2", "chain": "W3", "memory": "W4"}
 def w1(cfg, max_seconds):
     X, Y = moons.data()
     contenders, notes = moons.contenders(X, Y, cfg["w1_steps"])
+    contenders.update(traced.w1_contenders(X, Y, cfg["w1_steps"]))
     runs = timing.interleaved(contenders, cfg["repeats"], max_seconds)
     ref = "micrograd" if runs.get("micrograd", {}).get("results") else "floor"
     ref_loss = runs[ref]["results"][-1][-1] if runs[ref]["results"] else None
@@ -50,6 +51,7 @@ def w1(cfg, max_seconds):
 def w2(cfg, max_seconds):
     images, labels = fashion.data(cfg["w2_n"])
     contenders, notes = fashion.contenders(images, labels, cfg["w2_micrograd_n"])
+    contenders.update(traced.w2_contenders(images, labels))
     runs = timing.interleaved(contenders, cfg["repeats"], max_seconds)
     ref = runs["floor"]["results"][-1] if runs["floor"]["results"] else None
     rows, agree = {}, []
