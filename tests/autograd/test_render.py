@@ -12,6 +12,7 @@ from autograd import Value, draw, linear
 from autograd.dot import PNG_SIGNATURE, LayoutError, LayoutTimeout, png_size
 from autograd.render import GraphvizNotInstalled, walk
 from autograd.testing import expressions
+from benchmarks.drawing import mnist_loss, moons_loss  # the graphs the drawing benchmark times
 
 EDGE = re.compile(r"^\s*(v\d+) -> (v\d+)op\b", re.M)
 MARK = "#c62828"
@@ -212,26 +213,6 @@ def _parent(pid):
 
 
 # -- readable networks ------------------------------------------------------------------------
-def moons_loss(batch):
-    """micrograd's demo: 2-16-16-1 MLP, max-margin loss on `batch` points (+ L2 for a batch)."""
-    from nn import MLP
-    from nn.data import make_moons
-    X, y = make_moons(max(batch, 2), 0.1, 1337)
-    model = MLP(2, [16, 16, 1], init="uniform", seed=1337)
-    losses = [(1 + -(2 * t - 1) * model(x)).relu() for x, t in zip(X[:batch], y)]
-    loss = sum(losses) * (1.0 / len(losses))
-    if batch > 1:
-        loss = loss + 1e-4 * sum(p * p for p in model.parameters())
-    loss.backward()
-    return loss
-
-
-def mnist_loss():
-    from nn import MLP, cross_entropy
-    model = MLP(784, [16, 16, 10], seed=0)
-    loss = cross_entropy(model([(i % 7) / 7 for i in range(784)]), 3)
-    loss.backward()
-    return loss
 
 
 def neuron_boxes(src, layer):
