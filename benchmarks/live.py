@@ -9,16 +9,15 @@ The goal: the live view at its default rate costs at most 25 % of the training t
 """
 import argparse
 import os
-import random
 import sys
 import tempfile
 import time
 
 from nn import MLP
 from nn.cli import DEFAULTS
-from nn.data import load_digits, make_moons, minibatches, train_test_split
+from nn.data import load_digits, make_moons, train_test_split
 from nn.live import LiveView, Recorder
-from nn.train import accuracy, loss_for, make_optimizer, predict
+from nn.train import fit
 
 
 def data(name):
@@ -30,42 +29,16 @@ def data(name):
 
 
 def train(name, epochs, view):
-    """fit's loop with the CLI's defaults for `name`, driving `view` (or None)."""
+    """fit with the CLI's defaults for `name`, driving `view` (or None)."""
     ((Xtr, ytr), (Xte, yte)), sizes = data(name)
     d = DEFAULTS[name]
     model = MLP(len(Xtr[0]), sizes, seed=0)
-    opt = make_optimizer(d["optimizer"], model.parameters(), d["lr"], d["momentum"], d["weight_decay"])
-    bs = d["batch_size"]
-    steps = epochs * -(-len(Xtr) // bs)
     start = time.perf_counter()
-    if view is not None:
-        view.on_start(model, Xtr, ytr, Xte, yte, total_steps=steps)
-    rng, step = random.Random(0), 0
-    for epoch in range(1, epochs + 1):
-        total, correct = 0.0, 0
-        for xb, yb in minibatches(Xtr, ytr, bs, seed=rng):
-            batch = None
-            for x, t in zip(xb, yb):
-                out = model(x)
-                correct += predict(out) == t
-                l = loss_for(out, t)
-                batch = l if batch is None else batch + l
-            total += batch.data
-            mean = batch / len(xb)
-            opt.zero_grad()
-            mean.backward()
-            opt.lr = d["lr"] * (1.0 - step / steps)
-            step += 1
-            opt.step()
-            if view is not None:
-                view.on_step(step, mean.data)
-        row = {"epoch": epoch, "loss": total / len(Xtr), "train_accuracy": correct / len(Xtr),
-               "test_accuracy": accuracy(model, Xte, yte)}
-        if view is not None:
-            view.on_epoch(row)
-    if view is not None:
-        view.on_end()
-    return time.perf_counter() - start, row
+    history = fit(model, Xtr, ytr, Xte, yte, epochs=epochs, batch_size=d["batch_size"],
+                  lr=d["lr"], optimizer=d["optimizer"], momentum=d["momentum"],
+                  weight_decay=d["weight_decay"], lr_decay="linear", progress=False, log=None,
+                  callbacks=[view] if view is not None else [])
+    return time.perf_counter() - start, history[-1]
 
 
 class Sink:

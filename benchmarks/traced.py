@@ -187,43 +187,12 @@ def w2(n, repeats, max_seconds):
 
 
 def train_digits(model, X, y, X_test, y_test, epochs, batch_size, traced):
-    """nn.train.fit's loop (SGD with momentum, shuffled minibatches, the batch mean's backward),
-    without its progress bar; through the engine or through traces."""
-    import random
-
-    from nn.data import minibatches
-    from nn.optim import SGD
-    from nn.traced import TracedBatches, batch_mean
-    from nn.train import accuracy, loss_for, predict
-
-    opt = SGD(model.parameters(), 0.05, momentum=0.9)
-    rng = random.Random(0)
-    batches = TracedBatches(model) if traced else None
-    history = []
-    for epoch in range(epochs):
-        total_loss, correct = 0.0, 0
-        for xb, yb in minibatches(X, y, batch_size, seed=rng):
-            if batches is not None:
-                batch_total, _, right = batches(xb, yb, opt)
-                total_loss += batch_total
-                correct += right
-            else:
-                losses = []
-                for x, t in zip(xb, yb):
-                    out = model(x)
-                    correct += predict(out) == t
-                    losses.append(loss_for(out, t))
-                batch = losses[0]
-                for l in losses[1:]:
-                    batch = batch + l
-                total_loss += batch.data
-                opt.zero_grad()
-                batch_mean(losses).backward()
-            opt.step()
-        history.append({"epoch": epoch + 1, "loss": total_loss / len(X),
-                        "train_accuracy": correct / len(X),
-                        "test_accuracy": accuracy(model, X_test, y_test)})
-    return history
+    """nn.train.fit (SGD with momentum, shuffled minibatches), through the engine or through
+    traces, without its progress bar; fit's history without its timings."""
+    from nn.train import fit
+    history = fit(model, X, y, X_test, y_test, epochs=epochs, batch_size=batch_size, lr=0.05,
+                  momentum=0.9, progress=False, log=None, traced=traced)
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in history]
 
 
 def digits(epochs, batch_size):

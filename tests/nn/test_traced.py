@@ -1,44 +1,18 @@
-import random
-
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from nn import MLP, binary_cross_entropy, mse_loss
-from nn.data import make_moons, minibatches
+from nn.data import make_moons
 from nn.optim import SGD, Adam
-from nn.traced import TracedBatches, batch_mean
-from nn.train import loss_for, predict
+from nn.traced import TracedBatches
+from nn.train import fit, loss_for
 
 
 def train(model, X, y, opt, batch_size, traced, loss=loss_for, epochs=1):
-    """nn.train.fit's loop without the progress bar: (per-epoch loss sums, correct counts)."""
-    rng = random.Random(0)
-    batches = TracedBatches(model, loss) if traced else None
-    totals, corrects = [], []
-    for _ in range(epochs):
-        total_loss, correct = 0.0, 0
-        for xb, yb in minibatches(X, y, batch_size, seed=rng):
-            if batches is not None:
-                batch_total, mean, right = batches(xb, yb, opt)
-                total_loss += batch_total
-                correct += right
-            else:
-                losses = []
-                for x, t in zip(xb, yb):
-                    out = model(x)
-                    correct += predict(out) == t
-                    losses.append(loss(out, t))
-                batch = losses[0]
-                for l in losses[1:]:
-                    batch = batch + l
-                total_loss += batch.data
-                mean = batch_mean(losses)
-                opt.zero_grad()
-                mean.backward()
-            opt.step()
-        totals.append(total_loss)
-        corrects.append(correct)
-    return totals, corrects
+    """fit, through the engine or through traces: (per-epoch losses, train accuracies)."""
+    history = fit(model, X, y, epochs=epochs, batch_size=batch_size, optimizer=opt, loss=loss,
+                  progress=False, log=None, traced=traced)
+    return [r["loss"] for r in history], [r["train_accuracy"] for r in history]
 
 
 def both(make_model, X, y, make_opt, batch_size, **kw):
