@@ -21,7 +21,7 @@ from .backprop import enable_grad, grad, topo_order
 from .value import Value
 
 
-def _inputs(inputs, what, name="inputs"):
+def floats(inputs, what, name="inputs"):
     """`inputs` as a list of floats (a Value gives its `.data`), or a TypeError naming the bad one."""
     try:
         inputs = list(inputs)
@@ -103,8 +103,8 @@ def jvp(fn, inputs, tangents):
     `inputs` and `tangents` are lists of numbers of the same length; a Value in `inputs`
     stands for its `.data` (fn always receives fresh leaves).
     """
-    xs = _inputs(inputs, "jvp")
-    vs = _inputs(tangents, "jvp", "tangents")
+    xs = floats(inputs, "jvp")
+    vs = floats(tangents, "jvp", "tangents")
     if len(vs) != len(xs):
         raise ValueError(f"jvp: {len(xs)} inputs but {len(vs)} tangents")
     values, outs, many = _record(fn, xs, "jvp")
@@ -130,7 +130,7 @@ def jacobian(fn, inputs, mode="rev"):
     """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
-    xs = _inputs(inputs, "jacobian")
+    xs = floats(inputs, "jacobian")
     values, outs, _ = _record(fn, xs, "jacobian")
     if mode == "rev":
         return [[g.data for g in grad(o, values)] for o in outs]
@@ -156,7 +156,7 @@ def hessian(fn, inputs):
     one ordering and touch each node once. This is the combination JAX's `hessian`
     (jacfwd(jacrev(f))) uses, for the same reason.
     """
-    xs = _inputs(inputs, "hessian")
+    xs = floats(inputs, "hessian")
     values, outs, many = _record(fn, xs, "hessian")
     if many:
         raise TypeError(f"hessian: fn must return one Value, got a list of {len(outs)}")

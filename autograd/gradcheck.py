@@ -15,7 +15,7 @@ from numbers import Real
 
 from .backprop import enable_grad, grad
 from .errors import GradcheckError
-from .forward import jvp
+from .forward import floats, jvp
 from .value import Value
 
 MODES = ("rev", "fwd")
@@ -63,17 +63,6 @@ def _check_modes(modes):
                          f"got {modes!r}")
 
 
-def _inputs(what, inputs):
-    xs = []
-    for i, x in enumerate(inputs):
-        if isinstance(x, Value):
-            x = x.data
-        if type(x) is bool or not isinstance(x, Real):
-            raise TypeError(f"{what}: inputs[{i}] must be a real number, got {type(x).__name__}: {x!r}")
-        xs.append(float(x))
-    return xs
-
-
 def _failures(rows, atol, rtol, title, index):
     """The lines reporting the rows that disagree (worst first, at most SHOWN_ROWS), or []."""
     bad = [r for r in rows if not abs(r[-2] - r[-1]) <= atol + rtol * abs(r[-1])]
@@ -114,7 +103,7 @@ def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, modes=("rev",)):
     """
     _check_settings("gradcheck", eps, atol, rtol)
     _check_modes(modes)
-    xs = _inputs("gradcheck", inputs)
+    xs = floats(inputs, "gradcheck")
     with enable_grad():  # inside a no_grad() block there would be no graph to check
         f = lambda p: _call(fn, p).data
         sections = []
@@ -140,7 +129,7 @@ def gradgradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3):
     """Check second derivatives: the Hessian from grad(grad(..., create_graph=True))
     against central differences of the analytic first derivatives."""
     _check_settings("gradgradcheck", eps, atol, rtol)
-    xs = _inputs("gradgradcheck", inputs)
+    xs = floats(inputs, "gradgradcheck")
     with enable_grad():
         return _gradgradcheck(fn, xs, eps, atol, rtol)
 
