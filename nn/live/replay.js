@@ -104,40 +104,119 @@
   // -- decision boundary --------------------------------------------------------------------
   const COLORS = [[31, 119, 180], [214, 39, 40], [44, 160, 44], [148, 103, 189], [255, 127, 14],
     [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]];
-  const grid = run.grid; // {cols, rows, bounds: [x0, x1, y0, y1], binary, points}
+  const grid = run.grid; // {sizes, bounds: [x0, x1, y0, y1], binary, points}
   if (!grid) $("boundary-box").classList.add("hidden");
+  // The layers' activations on floats, as the op table computes them (nn.mlp.ACTIVATIONS;
+  // the browser tests compare every one with Python's). JavaScript has no erf: Abramowitz &
+  // Stegun 7.1.26, within 1.5e-7, is exact enough for a picture.
+  const erf = (x) => {
+    const s = x < 0 ? -1 : 1, a = Math.abs(x), t = 1 / (1 + 0.3275911 * a);
+    return s * (1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t
+      + 0.254829592) * t * Math.exp(-a * a));
+  };
+  const sigmoid = (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+  const ACTIVATIONS = {
+    relu: (x) => (x <= 0 ? 0 : x),
+    tanh: Math.tanh,
+    sigmoid,
+    leaky_relu: (x) => (x > 0 ? x : 0.01 * x),
+    elu: (x) => (x > 0 ? x : Math.expm1(x)),
+    gelu: (x) => 0.5 * x * (1 + erf(x * Math.SQRT1_2)),
+    softplus: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
+  };
+  // A frame's parameters: each layer's weight rows then its biases, float64 little-endian.
+  function network(b64) {
+    const bytes = decode(b64), view = new DataView(bytes.buffer);
+    let at = 0;
+    const next = () => { const v = view.getFloat64(at, true); at += 8; return v; };
+    return run.layers.map(([, act], i) => {
+      const nin = grid.sizes[i], nout = grid.sizes[i + 1];
+      const W = Array.from({ length: nout }, () => Float64Array.from({ length: nin }, next));
+      const B = Float64Array.from({ length: nout }, next);
+      return { W, B, act: act === null ? null : ACTIVATIONS[act] };
+    });
+  }
+  function forward(net, x) {
+    let h = x;
+    for (const { W, B, act } of net) {
+      const out = new Float64Array(B.length);
+      for (let j = 0; j < B.length; j++) {
+        let z = 0;
+        const w = W[j];
+        for (let i = 0; i < w.length; i++) z += w[i] * h[i];
+        z += B[j];
+        out[j] = act ? act(z) : z;
+      }
+      h = out;
+    }
+    return h;
+  }
+  // P(class 1) for one output, else the predicted class: as the recorder's grid_values.
+  function predict(net, x) {
+    const out = forward(net, x);
+    if (out.length === 1) return sigmoid(out[0]);
+    let best = 0;
+    for (let j = 1; j < out.length; j++) if (out[j] > out[best]) best = j;
+    return best;
+  }
+  window.replay = { network, predict, activations: ACTIVATIONS, frame: () => index };
   function decode(b64) {
     const s = atob(b64);
     const out = new Uint8Array(s.length);
     for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
     return out;
   }
+  const CELL = 4; // canvas pixels per evaluated cell: 120×90 cells on the 480×360 canvas
   function drawBoundary() {
     if (!grid) return;
     const canvas = $("boundary");
     const g = canvas.getContext("2d");
-    const cells = decode(frames[index].grid);
-    const img = g.createImageData(grid.cols, grid.rows);
-    for (let i = 0; i < cells.length; i++) {
-      let c;
-      if (grid.binary) { // blend class 0's colour into class 1's by P(class 1)
-        const p = cells[i] / 255, a = COLORS[0], b = COLORS[1];
-        c = [0, 1, 2].map((k) => a[k] + (b[k] - a[k]) * p);
-      } else c = COLORS[cells[i] % COLORS.length];
-      // pastel: mix with white
-      img.data[4 * i] = 255 - 0.45 * (255 - c[0]);
-      img.data[4 * i + 1] = 255 - 0.45 * (255 - c[1]);
-      img.data[4 * i + 2] = 255 - 0.45 * (255 - c[2]);
-      img.data[4 * i + 3] = 255;
+    const cols = Math.ceil(canvas.width / CELL), rows = Math.ceil(canvas.height / CELL);
+    const [x0, x1, y0, y1] = grid.bounds;
+    const net = network(frames[index].weights);
+    const img = g.createImageData(cols, rows);
+    const value = new Float64Array(cols * rows); // P(class 1), or the class
+    const x = new Float64Array(2);
+    for (let r = 0, i = 0; r < rows; r++) {
+      x[1] = y1 - (y1 - y0) * (r + 0.5) / rows; // row 0 at the top
+      for (let col = 0; col < cols; col++, i++) {
+        x[0] = x0 + (x1 - x0) * (col + 0.5) / cols;
+        const p = predict(net, x);
+        value[i] = p;
+        let c;
+        if (grid.binary) { // blend class 0's colour into class 1's by P(class 1)
+          const a = COLORS[0], b = COLORS[1], q = Number.isFinite(p) ? p : 0;
+          c = [0, 1, 2].map((k) => a[k] + (b[k] - a[k]) * q);
+        } else c = COLORS[p % COLORS.length];
+        // pastel: mix with white
+        img.data[4 * i] = 255 - 0.45 * (255 - c[0]);
+        img.data[4 * i + 1] = 255 - 0.45 * (255 - c[1]);
+        img.data[4 * i + 2] = 255 - 0.45 * (255 - c[2]);
+        img.data[4 * i + 3] = 255;
+      }
     }
     // Draw the small grid image scaled up; smoothing blends neighbouring cells.
     const small = document.createElement("canvas");
-    small.width = grid.cols; small.height = grid.rows;
+    small.width = cols; small.height = rows;
     small.getContext("2d").putImageData(img, 0, 0);
     g.imageSmoothingEnabled = true;
     g.clearRect(0, 0, canvas.width, canvas.height);
     g.drawImage(small, 0, 0, canvas.width, canvas.height);
-    const [x0, x1, y0, y1] = grid.bounds;
+    // The boundary itself: a dot wherever neighbouring cells fall on either side of
+    // P = 0.5 (or predict different classes), placed where P crosses 0.5 between them.
+    g.fillStyle = "#222";
+    const cw = canvas.width / cols, ch = canvas.height / rows;
+    const side = (v) => (grid.binary ? v > 0.5 : v);
+    const at = (a, b) => (grid.binary && a !== b ? (0.5 - a) / (b - a) : 0.5);
+    for (let r = 0; r < rows; r++) {
+      for (let col = 0; col < cols; col++) {
+        const i = r * cols + col;
+        if (col + 1 < cols && side(value[i]) !== side(value[i + 1]))
+          g.fillRect((col + 0.5 + at(value[i], value[i + 1])) * cw - 1, (r + 0.5) * ch - 1, 2, 2);
+        if (r + 1 < rows && side(value[i]) !== side(value[i + cols]))
+          g.fillRect((col + 0.5) * cw - 1, (r + 0.5 + at(value[i], value[i + cols])) * ch - 1, 2, 2);
+      }
+    }
     const px = (x) => (x - x0) / (x1 - x0) * canvas.width;
     const py = (y) => (y1 - y) / (y1 - y0) * canvas.height;
     for (const [x, y, t] of grid.points) {

@@ -2,8 +2,9 @@
 
 The page is `replay.html` with `replay.css`, `replay.js` and the run's data (JSON) put in
 place; it loads nothing (its Content-Security-Policy forbids any request). Numbers are
-stored as JSON numbers, so the page shows each loss exactly as Python had it; the boundary
-grid is one byte per cell, base64, per frame.
+stored as JSON numbers, so the page shows each loss exactly as Python had it. For 2-D
+inputs each frame carries the model's parameters and the page evaluates the model on a grid
+(its own copy of the activations, checked against the op table's in the browser tests).
 """
 import html
 import json
@@ -55,9 +56,9 @@ def page_data(rec):
             "curve": _curve(rec.losses), "epochs": rec.epochs, "k": rec.k,
             "has_test": rec.X_test is not None, "grid": None}
     if rec.two_d:
-        cols, rows = rec.grid
-        data["grid"] = {"cols": cols, "rows": rows, "bounds": list(rec.bounds),
-                        "binary": rec.outputs == 1, "points": rec.scatter}
+        sizes = [model.layers[0].nin] + [layer.nout for layer in model.layers]
+        data["grid"] = {"sizes": sizes, "bounds": list(rec.bounds), "binary": rec.outputs == 1,
+                        "points": rec.scatter}
     return _clean(data)
 
 

@@ -66,7 +66,7 @@ class LiveView(Recorder):
         self.started = time.perf_counter()
         self.draw_seconds = 0.0
         super().on_start(model, X, y, X_test, y_test, **kw)
-        self.sample = (X[self.sample_index], y[self.sample_index])
+        self.graph_sample = (X[self.sample_index], y[self.sample_index])
         self.pending = False
         self.plot = None        # the figure, made at the first frame, reused after
         self.curves = {}
@@ -177,7 +177,7 @@ class LiveView(Recorder):
         try:
             for p in params:
                 p.grad = 0.0
-            x, t = self.sample
+            x, t = self.graph_sample
             loss = self.loss(self.model(x), t)
             loss.label = "loss"
             loss.backward()

@@ -2,12 +2,14 @@ import base64
 import json
 import math
 import re
+import struct
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from autograd.files import UnwritablePath
 from nn import MLP
+from nn.diagnose import float_activation, float_forward, float_layers
 from nn.live import LiveView, Recorder, for_fit, in_notebook
 from nn.live import view as view_module
 
@@ -20,6 +22,18 @@ def page_json(path):
     text = open(path, encoding="utf-8").read()
     raw = re.search(r'<script type="application/json" id="run-data">(.*?)</script>', text, re.S).group(1)
     return json.loads(raw.replace("<\\/", "</"))
+
+
+def page_layers(data, frame):
+    """A frame's parameters as `float_layers` gives them: what the page's forward runs on."""
+    numbers = iter(struct.unpack(f"<{len(base64.b64decode(frame['weights'])) // 8}d",
+                                 base64.b64decode(frame["weights"])))
+    sizes, layers = data["grid"]["sizes"], []
+    for (_, act), nin, nout in zip(data["layers"], sizes, sizes[1:]):
+        W = [[next(numbers) for _ in range(nin)] for _ in range(nout)]
+        layers.append((W, [next(numbers) for _ in range(nout)], float_activation(act)))
+    assert next(numbers, None) is None
+    return layers
 
 
 def feed(rec, model, data, steps, loss=lambda s: 1.0 / s):
@@ -39,13 +53,13 @@ def test_moons_run_of_cli_defaults_records_at_least_100_frames_in_a_small_page(t
     rec = feed(Recorder(str(path)), MLP(2, [16, 16, 1], seed=0), moons(500), 30 * 25)
     steps = [f["step"] for f in rec.frames]
     assert len(steps) >= 100
-    assert steps == list(range(0, 751, rec.k)) and rec.k == 6
+    assert rec.k == 7 and steps == list(range(0, 750, 7)) + [750]   # and the last step
     assert path.stat().st_size < MAX_PAGE
     data = page_json(path)
     assert len(data["frames"]) == len(rec.frames)
     assert [f["loss"] for f in data["frames"][1:]] == [1.0 / s for s in steps[1:]]   # exact
-    grid = data["grid"]
-    assert len(base64.b64decode(data["frames"][0]["grid"])) == grid["cols"] * grid["rows"]
+    assert data["grid"]["sizes"] == [2, 16, 16, 1]
+    assert len(base64.b64decode(data["frames"][0]["weights"])) == 337 * 8    # float64 each
 
 
 def test_digits_page_stays_small(tmp_path):
@@ -304,7 +318,9 @@ def test_a_three_class_2d_run_stores_class_grids_and_draws(shown, tmp_path):
     view = LiveView(str(path), show=True, rate=1e9, budget=1e9)
     train(view, ((X[:72], y[:72]), (X[72:], y[72:])), MLP(2, [8, 3], seed=0), epochs=2)
     data = page_json(path)
-    assert data["grid"]["binary"] is False
-    cells = base64.b64decode(data["frames"][-1]["grid"])
-    assert set(cells) <= {0, 1, 2} and len(set(cells)) == 3      # all three classes on the map
+    assert data["grid"]["binary"] is False and data["grid"]["sizes"] == [2, 8, 3]
+    layers = page_layers(data, data["frames"][-1])
+    assert [l[:2] for l in layers] == [l[:2] for l in float_layers(view.model)]  # exactly the model
+    classes = [max(range(3), key=float_forward(layers, c).__getitem__) for c in view.cells]
+    assert classes == view.grid_values() and set(classes) == {0, 1, 2}  # all three on the map
     assert base64.b64decode(shown[-1][1]["image/png"])[:4] == b"\x89PNG"

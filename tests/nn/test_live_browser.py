@@ -1,11 +1,14 @@
 """The replay page of a moons run, opened from file:// in real headless Chromium (Debian's)."""
+import math
 import os
 
 import pytest
 
 from nn import fit
+from nn.diagnose import float_activation, float_forward, float_layers
+from nn.mlp import ACTIVATIONS
 
-from .test_live import page_json
+from .test_live import page_json, page_layers
 from .training_loop import moons, moons_model
 
 CHROMIUM = "/usr/bin/chromium"
@@ -27,14 +30,16 @@ def run(tmp_path_factory):
     path = tmp_path_factory.mktemp("replay") / "run.html"
     (Xtr, ytr), (Xte, yte) = moons()
     steps = StepLosses()
-    history = fit(moons_model(), Xtr, ytr, Xte, yte, epochs=15, batch_size=16, optimizer="adam",
+    model = moons_model()
+    history = fit(model, Xtr, ytr, Xte, yte, epochs=15, batch_size=16, optimizer="adam",
                   lr=0.02, progress=False, log=None, callbacks=[steps], live=str(path))
-    return path, Recorded(page_json(path)), history, steps.values
+    return path, Recorded(page_json(path)), history, steps.values, model
 
 
 class Recorded:
     def __init__(self, data):
-        self.frames, self.layers = data["frames"], [path for path, _ in data["layers"]]
+        self.data, self.frames = data, data["frames"]
+        self.layers = [path for path, _ in data["layers"]]
 
 
 @pytest.fixture
@@ -73,7 +78,7 @@ def test_page_makes_no_request_but_itself(page, run):
 
 
 def test_every_recorded_frame_shows_its_step_and_exact_losses(page, run):
-    _, rec, history, losses = run
+    _, rec, history, losses, _ = run
     assert len(losses) == 150                                       # 10 batches, 15 epochs
     assert [f["step"] for f in rec.frames] == list(range(151))      # step 0, then every step
     assert page.eval_on_selector("#slider", "s => Number(s.max)") == len(rec.frames) - 1
@@ -107,6 +112,36 @@ def test_stepping_changes_the_boundary_picture(page, run):
     page.dispatch_event("#slider", "input")
     assert page.text_content("#position").startswith(f"frame {len(rec.frames)} /")
     assert boundary(page) not in pictures
+
+
+def test_the_pages_activations_are_the_op_tables(page):
+    xs = [-40.0, -3.0, -1.0, -0.3, -1e-9, 0.0, 1e-9, 0.2, 1.0, 2.5, 40.0]
+    for name in ACTIVATIONS:
+        if name is None:
+            continue
+        ours = [float_activation(name)(x) for x in xs]
+        shown = page.evaluate("([name, xs]) => xs.map((x) => window.replay.activations[name](x))",
+                              [name, xs])
+        if name == "gelu":  # the page's erf is within 1.5e-7, so gelu within 0.75e-7·|x|
+            assert all(abs(a - b) <= 0.75e-7 * abs(x) for a, b, x in zip(shown, ours, xs)), shown
+        else:               # the same float arithmetic
+            assert shown == pytest.approx(ours, rel=1e-14, abs=1e-300), name
+
+
+def test_the_page_draws_the_models_own_boundary(page, run):
+    _, rec, _, _, model = run
+    last = rec.frames[-1]
+    layers = page_layers(rec.data, last)
+    assert [l[:2] for l in layers] == [l[:2] for l in float_layers(model)]   # the trained model
+    x0, x1, y0, y1 = rec.data["grid"]["bounds"]
+    points = [[x0 + (x1 - x0) * i / 7, y0 + (y1 - y0) * j / 5] for i in range(8) for j in range(6)]
+    shown = page.evaluate("""([w, points]) => {
+        const net = window.replay.network(w);
+        return points.map((p) => window.replay.predict(net, Float64Array.from(p))); }""",
+                          [last["weights"], points])
+    ours = [1 / (1 + math.exp(-float_forward(layers, p)[0])) for p in points]
+    assert shown == pytest.approx(ours, rel=1e-12)
+    assert min(ours) < 0.5 < max(ours)                              # both classes on the map
 
 
 def test_play_and_pause(page, run):
