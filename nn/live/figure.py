@@ -16,8 +16,12 @@ layout made for this one figure, not a general plotting library:
   enlarged bilinearly (one output: P(class 1), white at 0.5, the class colours towards 0
   and 1) or by nearest cell (several outputs: the predicted class), with the P = 0.5 line
   traced where the enlarged picture crosses a half;
-- what does not change during a run (the training points of the boundary panel) is drawn
-  once, when the `FramePlot` is made.
+- what does not change during a run (panel titles and frames, legends, the table's header
+  and note, the training points of the boundary panel) is drawn once, when the `FramePlot`
+  is made; the table's columns have fixed widths, so it does not shift between frames.
+
+On moons (2-16-16-1) a frame takes about 28 ms, 13 of them the model's predictions on the
+grid; the first one in a process about 60 ms, Pillow's import included.
 """
 import math
 import struct
@@ -157,7 +161,9 @@ class FramePlot:
         losses = view.losses
         last = max(view.total_steps or 0, len(losses), 1)
         finite = sorted(v for v in losses + [c[0] for c in curves] if _finite(v))
-        top = (finite[int(0.98 * (len(finite) - 1))] * 1.1 if finite else 1.0) or 1.0
+        top = finite[int(0.98 * (len(finite) - 1))] * 1.1 if finite else 1.0
+        if not 0 < top < 1e300:  # losses all 0, a negative custom loss, or an overflow
+            top = 1e300 if top > 0 else 1.0
 
         every = max(1, len(losses) // 1500)   # thin the batch curve, not the frames
         xs = range(1, len(losses) + 1, every)

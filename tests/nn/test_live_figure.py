@@ -181,6 +181,10 @@ def test_nan_inf_and_missing_numbers_do_not_break_a_frame():
     plot, image = draw(started(MLP(2, [8, 1], seed=0), moons(), 9, [math.nan] * 9,
                                {0: (math.nan, math.nan, math.nan, math.nan)}), 9)
     assert image.size == plot.size
+    for losses in ([1.7e308] * 9, [-2.0] * 9, [0.0] * 9):   # overflow, a negative loss, all 0
+        plot, image = draw(started(MLP(2, [8, 1], seed=0), moons(), 9, losses,
+                                   {9: (losses[0], losses[0], 0.5, 0.5)}), 9)
+        assert image.size == plot.size
 
 
 def test_a_run_without_total_steps_is_drawn_to_its_last_step():
