@@ -9,12 +9,11 @@ Why IPython display handles (`display(..., display_id=True)` then `handle.update
 rather than widgets: they need no front-end extension, so the same view updates in place in
 JupyterLab, the classic Notebook and VS Code alike; and every update replaces the output
 stored in the notebook, so a notebook saved after training keeps the last frame, which a
-reopened (even untrusted) notebook still shows. Each frame is a PNG drawn by matplotlib
-(Agg, off-screen) with the status line as text beside it: loss curves, accuracy, the
+reopened (even untrusted) notebook still shows. Each frame is a PNG drawn with Pillow, with the status line as text beside it: loss curves, accuracy, the
 decision boundary for 2-D inputs, a table of each layer's health (`nn.diagnose`), and the
 graph of one sample's loss with its current data and grads (`autograd.draw`).
 
-Drawing a frame takes a while (tenths of a second), so frames are rate-limited by time: at
+Drawing a frame takes a while (about 0.08 s, figure and graph), so frames are rate-limited: at
 most `rate` per second (2), and only while the view's drawing time, counting the next frame
 and the final one, stays within `budget` (20 %) of the time spent training so far. A short
 run may so get only a few frames; the last one, after training, is always drawn.
@@ -160,10 +159,10 @@ class LiveView(Recorder):
         if now < self.next_time:
             return False
         training = now - self.started - self.seconds
-        # Before any frame is timed: a frame takes about 0.3 s, and the first one in a
-        # process also imports matplotlib's Agg backend (about 0.5 s more).
-        cold = 0.5 if "matplotlib.backends.backend_agg" not in sys.modules else 0.0
-        this, last = (self.frame_cost, self.frame_cost) if self.frame_cost else (0.3 + cold, 0.3)
+        # Before any frame is timed: a frame takes about 0.1 s (figure and graph), and the
+        # first one in a process also imports Pillow's drawing and PNG parts (0.05 s more).
+        cold = 0.05 if "PIL.ImageDraw" not in sys.modules else 0.0
+        this, last = (self.frame_cost, self.frame_cost) if self.frame_cost else (0.1 + cold, 0.1)
         return self.draw_seconds + this + last <= self.budget * training
 
     def sample_graph(self, frame):

@@ -147,9 +147,9 @@ assert all(f["loss"] == view.losses[f["step"] - 1] for f in view.frames[1:])
 #
 # The page the view wrote replays the run offline, in any browser: play, pause, step with the
 # arrow keys or drag the slider; each frame shows its step, its losses exactly as training
-# computed them, the layer-health table, and the boundary drawn from the model's predictions
-# on a grid, recorded at that step. It is one self-contained file of a few hundred kB that
-# loads nothing. Here it is inline (it plays once the notebook is trusted, e.g. after
+# computed them, the layer-health table, and the decision boundary: each frame keeps the
+# model's weights and biases at that step, and the page runs the network on a fine grid
+# itself. It is one self-contained file of a few hundred kB that loads nothing. Here it is inline (it plays once the notebook is trusted, e.g. after
 # running it):
 
 # %%

@@ -9,8 +9,7 @@ from PIL import Image
 
 from nn import MLP
 from nn.live import LiveView
-from nn.live.figure import (COLORS, PLOT_H, PLOT_W, RED, ROW, FramePlot, _pastel, _rgb,
-                            encode_png, ticks)
+from nn.live.figure import COLORS, PLOT_H, PLOT_W, RED, ROW, FramePlot, _pastel, _rgb, ticks
 
 from .training_loop import digits, moons
 
@@ -207,15 +206,6 @@ def test_a_figure_draws_many_frames_of_one_run_at_one_size():
 
 
 # -- the parts ------------------------------------------------------------------------------
-@settings(max_examples=50, deadline=None)
-@given(st.integers(1, 40), st.integers(1, 30), st.randoms(use_true_random=False))
-def test_encode_png_round_trips_every_pixel(w, h, rnd):
-    image = Image.frombytes("RGB", (w, h), bytes(rnd.randrange(256) for _ in range(3 * w * h)))
-    decoded = Image.open(io.BytesIO(encode_png(image)))
-    assert decoded.mode == "RGB" and decoded.size == (w, h)
-    assert decoded.tobytes() == image.tobytes()
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.floats(1e-6, 1e9))
 def test_ticks_are_few_round_distinct_and_inside_the_range(hi):
