@@ -84,8 +84,7 @@ class LiveView(Recorder):
             return
         if self.pending:               # parameters were kept one step ago: draw this step
             self.pending = False
-            frame = self.frames[-1] if self.path and self.frames[-1]["step"] == step else self.frame(step)
-            self._display(frame)
+            self._display(step)
         elif self.due():
             self.pending = True
             self.remember()
@@ -96,9 +95,7 @@ class LiveView(Recorder):
     def on_end(self):
         super().on_end()
         if self.show:
-            step = len(self.losses)
-            last = self.frames[-1] if self.frames and self.frames[-1]["step"] == step else self.frame(step)
-            self._display(last, final=True)
+            self._display(len(self.losses), final=True)
 
     # -- drawing ----------------------------------------------------------------------------
     def status(self, frame, final=False):
@@ -134,9 +131,13 @@ class LiveView(Recorder):
                                    read_asset("live.html"))
         return data
 
-    def _display(self, frame, final=False):
+    def _display(self, step, final=False):
+        """Show the frame of `step` (the recorded one, if there is one); its measuring,
+        drawing and sending all count as the view's time."""
         start = time.perf_counter()
         from IPython.display import display
+        recorded = self.frames and self.frames[-1]["step"] == step
+        frame = self.frames[-1] if recorded else self.frame(step)
         for f in self.frames + [frame]:  # recorded frames too, when there is a replay page
             self.curves[f["step"]] = (f["train_loss"], f["test_loss"], f["train_accuracy"],
                                       f["test_accuracy"])
