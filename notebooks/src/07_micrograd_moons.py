@@ -105,10 +105,9 @@ print(f"before training: loss {loss.data:.4f}, accuracy {acc:.0%}, "
 # accuracy so far, the decision boundary, each layer's health (dead units, the sizes of
 # gradients and updates; lesson 9 explains them), and the graph of one point's loss with its
 # current data and gradients. It draws at most twice a second, and only as often as keeps its
-# drawing under a fifth of the training time (`budget=0.2`); this run takes only seconds, so
-# here it may take half, to be seen moving. Given a file name, it also records frames (50
-# here, one every other step) and writes a replay page at the end. (`fit(..., live=True)` does all this for
-# the library's own training loop.)
+# drawing under a fifth of the training time (`budget=0.2`). Given a file name, it also
+# records frames (50 here, one every other step) and writes a replay page at the end.
+# (`fit(..., live=True)` does all this for the library's own training loop.)
 
 # %%
 import tempfile
@@ -117,7 +116,7 @@ from pathlib import Path
 from nn.live import LiveView
 
 replay = Path(tempfile.mkdtemp()) / "moons_replay.html"
-view = LiveView(str(replay), frames=50, budget=0.5)
+view = LiveView(str(replay), frames=50)
 view.on_start(model, X, labels, total_steps=100, title="micrograd's moons: 2-16-16-1, hinge loss",
               loss=lambda score, label: hinge_loss(score, 2 * label - 1))
 history = []
