@@ -53,6 +53,18 @@ def predict(out):
     return 1 if out.data > 0 else 0
 
 
+def progress_bar():
+    """tqdm's notebook bar where ipywidgets can draw it, else its text bar. (`tqdm.auto` in a
+    notebook without ipywidgets warns, in the cell's output, and then falls back to the text
+    bar anyway.)"""
+    import importlib.util
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
+    return tqdm
+
+
 def loss_for(out, target):
     """The default loss for one sample: cross-entropy for a list of logits, binary
     cross-entropy for a single logit."""
@@ -134,7 +146,7 @@ def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0
     if traced:
         from .traced import TracedBatches  # imports this module: imported here, not at the top
         batches = TracedBatches(model, loss)
-    from tqdm.auto import tqdm
+    tqdm = progress_bar()
 
     rng = random.Random(seed) if not isinstance(seed, random.Random) else seed
     history = []

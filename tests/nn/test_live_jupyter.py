@@ -20,25 +20,13 @@ CHROMIUM = "/usr/bin/chromium"
 JUPYTER = Path(sys.executable).with_name("jupyter")
 
 CELL = """\
-import time
-from nn import MLP, hinge_loss
+from nn import MLP, fit
 from nn.data import make_moons
-from nn.live import LiveView
-from nn.optim import Adam
 
 X, y = make_moons(200, noise=0.1, seed=0)
 model = MLP(2, [16, 16, 1], seed=0)
-opt = Adam(model.parameters(), 0.02)
-view = LiveView(rate=4, budget=1)
-view.on_start(model, X, y, total_steps=None)
-start, step = time.monotonic(), 0
-while view.shown < 8 and time.monotonic() - start < 90:
-    for i in range(0, 200, 20):
-        batch = X[i:i + 20]
-        loss = sum(hinge_loss(model(x), 2 * t - 1) for x, t in zip(batch, y[i:i + 20])) / 20
-        opt.zero_grad(); loss.backward(); opt.step(); step += 1
-        view.on_step(step, loss.data)
-view.on_end()
+history = fit(model, X, y, epochs=150, batch_size=16, lr=0.02, optimizer="adam",
+              live=True, progress=False, log=None)
 """
 
 

@@ -192,3 +192,17 @@ def test_fit_traced_trains_to_the_same_bits():
         runs.append(([{k: v for k, v in r.items() if k != "seconds"} for r in history],
                      model.state_dict()))
     assert runs[0] == runs[1]
+
+
+def test_the_progress_bar_is_the_text_bar_where_ipywidgets_cannot_draw_one(monkeypatch):
+    import importlib.util
+    import warnings
+
+    import tqdm as tqdm_package
+    from nn.train import progress_bar
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ipywidgets" else real(name, *a))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                    # tqdm.auto's IProgress warning would raise
+        assert progress_bar() is tqdm_package.tqdm
