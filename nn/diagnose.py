@@ -89,7 +89,7 @@ class Diagnosis:
                         str(h.dead) if h.activation in RELU_FAMILY else "-",
                         f"{h.saturated:.0%}" if h.saturated is not None else "-",
                         f"{h.mean:.3g}", f"{h.std:.3g}",
-                        _log10_text(h.grad_data), _log10_text(h.update_data),
+                        log10_text(h.grad_data), log10_text(h.update_data),
                         ", ".join(h.flags) or "ok"])
         return out
 
@@ -124,7 +124,8 @@ class Diagnosis:
         return ET.tostring(root, encoding="unicode", method="html")
 
 
-def _log10_text(r):
+def log10_text(r):
+    """A ratio as the tables show it: its log10 to 2 decimals, "-" when not measured."""
     if r is None:
         return "-"
     if r == 0:

@@ -29,6 +29,8 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from ..diagnose import log10_text
+
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 HEADER = ["layer", "act", "dead", "saturated", "act. mean", "act. std", "log10 grad:data",
@@ -59,14 +61,6 @@ def _rgb(color):
 def _pastel(color, alpha):
     """`color` at opacity `alpha` over white."""
     return tuple(round(255 + (c - 255) * alpha) for c in _rgb(color))
-
-
-def _log10(r):
-    if r is None:
-        return "–"
-    if r == 0:
-        return "−inf"
-    return f"{math.log10(r):.2f}" if math.isfinite(r) else "nan"
 
 
 def _finite(v):
@@ -294,7 +288,7 @@ class FramePlot:
             row = [layer.path, layer.activation or "linear",
                    "-" if dead is None else f"{dead}/{layer.nout}",
                    "-" if sat is None else f"{sat:.0%}", f"{mean:.3g}", f"{std:.3g}",
-                   _log10(gd), _log10(ud), flags or "ok"]
+                   log10_text(gd), log10_text(ud), flags or "ok"]
             self._row(draw, y, row, RED if flags else INK)
         dead = frame["dead"]
         if dead:
