@@ -174,7 +174,7 @@ BINARY = {
                                              lambda x, s, out: 1.0 if x > 0 else s if x <= 0 else _NAN,
                                                                         lambda x, s, out: 0.0 if x > 0 else x),
     "elu":        (lambda x, a: x if x > 0 else a * _expm1(x),
-                                             lambda x, a, out: 1.0 if x > 0 else out + a,
+                                             lambda x, a, out: 1.0 if x > 0 else a * exp(x),
                                                                         lambda x, a, out: 0.0 if x > 0 else expm1(x)),
 }
 # └────────────────────────────────────────────────────────────────────────────────────────────────────┘

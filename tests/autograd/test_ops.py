@@ -164,6 +164,14 @@ def test_elu_derivative_at_zero_is_alpha(alpha):
     assert derivative_at_zero(lambda v: v.elu(alpha)) == alpha
 
 
+@given(st.floats(-700, 0, exclude_max=True), st.sampled_from([1.0, 0.5, 2.0]))
+def test_elu_derivative_stays_exact_far_left(x, alpha):
+    # alpha·exp(x), not out + alpha: that sum cancels to 0 once exp(x) is below alpha's ulp
+    v = Value(x)
+    v.elu(alpha).backward()
+    assert v.grad == pytest.approx(alpha * math.exp(x), rel=1e-15, abs=0)
+
+
 def test_kink_conventions_hold_for_grad_too():
     x = Value(0.0)
     got = [g.data for g in grad(x.relu() + abs(x) + x.leaky_relu(0.1) + x.elu(2.0), [x])]
