@@ -134,6 +134,12 @@ def jacobian(fn, inputs, mode="rev"):
     values, outs, _ = _record(fn, xs, "jacobian")
     if mode == "rev":
         return [[g.data for g in grad(o, values)] for o in outs]
+    return _tangent_columns(outs, values)
+
+
+def _tangent_columns(outs, values):
+    """∂outs/∂values as rows of floats, a column per value: one forward sweep each, pushing
+    a unit tangent from that value through one shared ordering of the graph."""
     order = forward_order(outs)
     columns = []
     for x in values:
@@ -161,9 +167,4 @@ def hessian(fn, inputs):
     if many:
         raise TypeError(f"hessian: fn must return one Value, got a list of {len(outs)}")
     gradient = grad(outs[0], values, create_graph=True)
-    order = forward_order(gradient)
-    columns = []
-    for x in values:
-        tangent = push(order, {x: 1.0})
-        columns.append([tangent.get(g, 0.0) for g in gradient])
-    return [[col[i] for col in columns] for i in range(len(xs))]
+    return _tangent_columns(gradient, values)

@@ -154,14 +154,19 @@ def w1(steps, repeats, max_seconds):
     if peers.torch:
         contenders["torch per-sample"] = lambda: _peer(moons._torch(flat, X, Y, steps, False))
     rows = _race(contenders, repeats, max_seconds)
-    traced, engine = rows["traced"]["result"], rows["ours fused"]["result"]
-    same = traced is not None and engine is not None and _equal(traced[0], engine[0]) \
-        and _equal(traced[1], engine[1])
+    traced, same = rows["traced"]["result"], _same_as_engine(rows)
     return {"title": f"W1 moons: 2-16-16-1 ReLU, 100 samples, {steps} full-batch SGD steps",
             "rows": rows, "trace_seconds": trace_seconds, "source_lines": lines,
             "same_as_engine": same,
             "same_what": f"{len(traced[0]) if traced else 0} losses and all "
                          f"{len(traced[1]) if traced else 0} parameters after the run, =="}
+
+
+def _same_as_engine(rows):
+    """Whether the traced run's losses and final parameters equal the engine's, with ==."""
+    traced, engine = rows["traced"]["result"], rows["ours fused"]["result"]
+    return traced is not None and engine is not None and _equal(traced[0], engine[0]) \
+        and _equal(traced[1], engine[1])
 
 
 def w2(n, repeats, max_seconds):
@@ -177,9 +182,7 @@ def w2(n, repeats, max_seconds):
     if peers.torch:
         contenders["torch batch-1"] = lambda: _peer(fashion._torch(flat, images, labels))
     rows = _race(contenders, repeats, max_seconds)
-    traced, engine = rows["traced"]["result"], rows["ours fused"]["result"]
-    same = traced is not None and engine is not None and _equal(traced[0], engine[0]) \
-        and _equal(traced[1], engine[1])
+    same = _same_as_engine(rows)
     return {"title": f"W2 Fashion-MNIST: 784-16-16-10 ReLU, per-sample SGD, {n} images",
             "rows": rows, "trace_seconds": trace_seconds, "source_lines": lines,
             "same_as_engine": same,
