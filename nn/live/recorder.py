@@ -28,7 +28,7 @@ import time
 
 from autograd import Value, no_grad
 
-from ..diagnose import diagnose, float_forward, float_layers
+from ..diagnose import diagnose, float_activation, float_forward, float_layers
 
 
 def _predict(out):
@@ -38,15 +38,11 @@ def _predict(out):
     return 1 if out > 0 else 0
 
 
-def _finite_or_none(x):
-    return x if x is None or math.isfinite(x) else None
-
-
-def _sigmoid(z):
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
+def _packed(layers):
+    """Every layer's weights (row by row) then biases, as little-endian float64 in base64:
+    the numbers the replay page's forward pass runs on, exactly."""
+    numbers = [x for W, B, _ in layers for x in [*(w for ws in W for w in ws), *B]]
+    return base64.b64encode(struct.pack(f"<{len(numbers)}d", *numbers)).decode("ascii")
 
 
 class Recorder:
@@ -145,12 +141,12 @@ class Recorder:
     def frame(self, step):
         """Everything one frame shows, measured now (under no_grad; grads untouched)."""
         model = self.model
+        layers = float_layers(model)
         report = diagnose(model, self.X, previous=self.previous)
         self.previous = None
         train_loss, train_acc = self._score(report.outputs, self.y)
         test_loss = test_acc = None
         if self.X_test is not None:
-            layers = float_layers(model)
             outs = [float_forward(layers, x) for x in self.X_test]
             test_loss, test_acc = self._score([o[0] if len(o) == 1 else o for o in outs], self.y_test)
         return {
@@ -163,7 +159,7 @@ class Recorder:
                         ", ".join(h.flags)] for h in report.layers],
             "dead": report.dead,
             "saturated_units": report.saturated_units,
-            "weights": self.weights() if self.two_d else None,
+            "weights": _packed(layers) if self.two_d else None,
         }
 
     def _score(self, outputs, targets):
@@ -192,11 +188,6 @@ class Recorder:
         layers = float_layers(self.model)
         outs = [float_forward(layers, c) for c in self.cells]
         if self.outputs == 1:
-            return [_sigmoid(o[0]) for o in outs]
+            sigmoid = float_activation("sigmoid")
+            return [sigmoid(o[0]) for o in outs]
         return [_predict(o) for o in outs]
-
-    def weights(self):
-        """Every layer's weights (row by row) then biases, as little-endian float64 in
-        base64: the numbers the page's forward pass runs on, exactly."""
-        numbers = [x for W, B, _ in float_layers(self.model) for x in [*(w for ws in W for w in ws), *B]]
-        return base64.b64encode(struct.pack(f"<{len(numbers)}d", *numbers)).decode("ascii")
