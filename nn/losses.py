@@ -40,11 +40,18 @@ def _is_batch(pred):
     return isinstance(pred, (list, tuple)) and len(pred) > 0 and isinstance(pred[0], (list, tuple))
 
 
-def _mean(losses):
+def sum_and_mean(losses):
+    """(sum, mean) of losses, Values or floats: added left to right, in order, then divided
+    by their number (one loss is its own mean). The minibatch loss `fit` differentiates, and
+    the graph the traced training loop reproduces."""
     total = losses[0]
     for l in losses[1:]:
         total = total + l
-    return total / len(losses) if len(losses) > 1 else total
+    return total, total / len(losses) if len(losses) > 1 else total
+
+
+def _mean(losses):
+    return sum_and_mean(losses)[1]
 
 
 def _batch(fn, pred, target, what):

@@ -341,7 +341,8 @@ def _checksum(net):
 
 def _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out, minibatches,
             say, snapshot):
-    from tqdm.auto import tqdm
+    from .train import progress_bar
+    tqdm = progress_bar()
     if world > 1:
         # tqdm's default lock is a multiprocessing semaphore, which a stopped process would
         # leak (and the resource tracker then warn about); one process needs a thread lock.

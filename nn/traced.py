@@ -20,23 +20,15 @@ from autograd import Value
 from autograd.backprop import topo_order
 from autograd.trace import trace
 
-from .train import loss_for, predict
-
-
-def batch_mean(losses):
-    """The minibatch loss `fit` differentiates: the sum of the samples' losses, in order,
-    divided by their number."""
-    batch = None
-    for l in losses:
-        batch = l if batch is None else batch + l
-    return batch / len(losses) if len(losses) > 1 else batch
+from .losses import sum_and_mean
+from .train import loss_for, predict_floats
 
 
 def _order_and_seeds(n):
     """For a batch of n: the order in which backward() reaches the samples' losses, and the
     gradient each receives (stand-ins are interior nodes, as the real losses are)."""
     stand_ins = [Value(1.0) * 1.0 for _ in range(n)]
-    mean = batch_mean(stand_ins)
+    _, mean = sum_and_mean(stand_ins)
     mean.backward()
     rank = {v: i for i, v in enumerate(stand_ins)}
     order = [rank[v] for v in topo_order(mean) if v in rank]
@@ -45,7 +37,7 @@ def _order_and_seeds(n):
 
 class TracedBatches:
     """`batches(xb, yb, opt)`: zero `opt`'s grads, then set every parameter's `.grad` to what
-    `batch_mean([loss(model(x), t) ...]).backward()` gives, replaying traces; returns
+    `backward()` of the batch's mean loss gives (`sum_and_mean`, as `fit` builds it), replaying traces; returns
     (sum of the losses, their mean, how many samples `predict` got right)."""
 
     def __init__(self, model, loss=loss_for):
@@ -78,12 +70,8 @@ class TracedBatches:
         accumulate = self.step.accumulate
         for k in order:
             losses[k], out = accumulate(P, G, xb[k], yb[k], gradient=seeds[k])
-            outs = [Value(o) for o in out] if isinstance(out, list) else Value(out)
-            correct += predict(outs) == yb[k]
+            correct += predict_floats(out) == yb[k]
         for p, g in zip(params, G):
             p.grad = g
-        total = losses[0]
-        for l in losses[1:]:
-            total = total + l
-        return total, total / n if n > 1 else total, correct
+        return (*sum_and_mean(losses), correct)
 

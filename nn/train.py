@@ -26,7 +26,7 @@ import time
 from autograd import no_grad
 
 from .data import minibatches
-from .losses import binary_cross_entropy, cross_entropy
+from .losses import binary_cross_entropy, cross_entropy, sum_and_mean
 from .optim import Optimizer, hyper_parameter, make_optimizer
 
 CALLBACKS = ("on_start", "on_step", "on_epoch", "on_end")
@@ -51,6 +51,13 @@ def predict(out):
                 best = i
         return best
     return 1 if out.data > 0 else 0
+
+
+def predict_floats(out):
+    """`predict` for an output given as floats (a list of them, or one): the first largest."""
+    if isinstance(out, list):
+        return max(range(len(out)), key=out.__getitem__)
+    return 1 if out > 0 else 0
 
 
 def progress_bar():
@@ -171,13 +178,12 @@ def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0
                             batch_loss, mean_loss, right = batches(xb, yb, opt)
                             correct += right
                         else:
-                            batch = None
+                            losses = []
                             for x, t in zip(xb, yb):
                                 out = model(x)
                                 correct += predict(out) == t
-                                l = loss(out, t)
-                                batch = l if batch is None else batch + l
-                            mean = batch / len(xb) if len(xb) > 1 else batch
+                                losses.append(loss(out, t))
+                            batch, mean = sum_and_mean(losses)
                             batch_loss, mean_loss = batch.data, mean.data
                     except ArithmeticError as e:
                         # nan/inf weights make the loss's log or exp fail; anything else is a bug

@@ -11,11 +11,10 @@ in place. `for_fit(live)` turns `fit`'s `live=` argument into the object to driv
 """
 import os
 
+from ..train import CALLBACKS
 from .recorder import Recorder
 from .replay import write_replay
 from .view import LiveView, in_notebook
-
-CALLBACKS = ("on_start", "on_step", "on_epoch", "on_end")
 
 __all__ = ["LiveView", "Recorder", "write_replay", "for_fit", "in_notebook"]
 

@@ -29,13 +29,7 @@ import time
 from autograd import Value, no_grad
 
 from ..diagnose import diagnose, float_activation, float_forward, float_layers
-
-
-def _predict(out):
-    """The class of one output given as floats: argmax, or logit > 0."""
-    if isinstance(out, list):
-        return max(range(len(out)), key=out.__getitem__)
-    return 1 if out > 0 else 0
+from ..train import loss_for, predict_floats
 
 
 def _packed(layers):
@@ -77,7 +71,7 @@ class Recorder:
         if not len(X) or len(X) != len(y):
             raise ValueError(f"live: need as many labels as samples; got {len(X)} samples, "
                              f"{len(y)} labels")
-        from ..train import loss_for  # the training loop's default: cross-entropy or BCE
+        # the training loop's default, cross-entropy or BCE, unless fit's or the caller's
         self.model, self.loss = model, loss or self.default_loss or loss_for
         self.named = model.named_parameters()
         self.X, self.y = X[:self.sample], y[:self.sample]
@@ -166,7 +160,7 @@ class Recorder:
         with no_grad():
             losses = [self.loss([Value(v) for v in o] if isinstance(o, list) else Value(o), t).data
                       for o, t in zip(outputs, targets)]
-        correct = sum(_predict(o) == t for o, t in zip(outputs, targets))
+        correct = sum(predict_floats(o) == t for o, t in zip(outputs, targets))
         return math.fsum(losses) / len(losses), correct / len(targets)
 
     # -- the decision boundary --------------------------------------------------------------
@@ -190,4 +184,4 @@ class Recorder:
         if self.outputs == 1:
             sigmoid = float_activation("sigmoid")
             return [sigmoid(o[0]) for o in outs]
-        return [_predict(o) for o in outs]
+        return [predict_floats(o) for o in outs]

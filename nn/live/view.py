@@ -89,9 +89,6 @@ class LiveView(Recorder):
             self.pending = True
             self.remember()
 
-    def on_epoch(self, row):
-        super().on_epoch(row)
-
     def on_end(self):
         super().on_end()
         if self.show:
@@ -169,8 +166,6 @@ class LiveView(Recorder):
     def sample_graph(self, frame):
         """PNG bytes of the graph of one training sample's loss, with its data and grads now.
         The parameters' grads are put back afterwards: the training loop's are untouched."""
-        import inspect
-
         from autograd import draw
         params = self.model.parameters()
         kept = [p.grad for p in params]
@@ -181,13 +176,8 @@ class LiveView(Recorder):
             loss = self.loss(self.model(x), t)
             loss.label = "loss"
             loss.backward()
-            options = {}
-            names = inspect.signature(draw).parameters
-            if "dead" in names:
-                options["dead"] = set(frame["dead"])
-            if "saturated" in names:
-                options["saturated"] = set(frame["saturated_units"])
-            graph = draw(loss, max_nodes=60, **options)
+            graph = draw(loss, max_nodes=60, dead=set(frame["dead"]),
+                         saturated=set(frame["saturated_units"]))
             graph.graph_attr["dpi"] = "60"  # small, but every number stays legible
             return graph.pipe(format="png")
         finally:
