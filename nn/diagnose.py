@@ -285,12 +285,13 @@ def diagnose(model, X, *, previous=None, lr=None):
         data = [w.data for w in ws]
         data_std = _std(data)
         grad_data = update_data = None
+        grad_std = _std([w.grad for w in ws]) if has_grads else None
         if has_grads:
-            grad_data = _ratio(_std([w.grad for w in ws]), data_std)
+            grad_data = _ratio(grad_std, data_std)
         if previous is not None:
             update_data = _ratio(_std([w.data - previous[name_of[w]] for w in ws]), data_std)
         elif lr is not None and has_grads:
-            update_data = _ratio(lr * _std([w.grad for w in ws]), data_std)
+            update_data = _ratio(lr * grad_std, data_std)
         h = LayerHealth(path=layer.path, activation=layer.activation, neurons=width,
                         dead=len(dead_here) if relu else None,
                         saturated=sum(saturated[li]) / count if layer.activation in BOUNDS else None,

@@ -264,7 +264,6 @@ class FramePlot:
             cells = bytes(min(255, max(0, round(p * 255))) if p == p else 128 for p in values)
             p = Image.frombytes("L", (cols, rows), cells).resize((w, h), Image.BILINEAR)
             plot = p.convert("RGB").point(self.lut)
-            # P = 0.5: the edge of the region where P > 0.5, thickened to about 1.5 px
             # P = 0.5: the pixels on either side of where the enlarged P crosses a half, a
             # line of 2 px here and 1 px in the picture (a max filter to widen one side's
             # edge instead took five times as long)

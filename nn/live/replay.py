@@ -9,11 +9,10 @@ inputs each frame carries the model's parameters and the page evaluates the mode
 import html
 import json
 import math
-import re
 
 from autograd.files import write_atomic
 
-from .assets import read_asset
+from .assets import fill, read_asset
 
 MAX_CURVE_POINTS = 4000  # batch losses on the page; more are averaged in buckets
 
@@ -67,10 +66,8 @@ def render_page(rec):
     # Inside <script>, "</script" or "<!--" in the data would end or confuse the element;
     # written as \u003c, no "<" reaches the HTML parser and JSON.parse reads it back.
     data = data.replace("<", "\\u003c")
-    parts = {"title": html.escape(rec.title), "css": read_asset("replay.css"),
-             "js": read_asset("replay.js"), "data": data}
-    # One pass, so nothing inserted is itself searched for placeholders.
-    return re.sub(r"\$(title|css|js|data)\b", lambda m: parts[m.group(1)], read_asset("replay.html"))
+    return fill("replay.html", title=html.escape(rec.title), css=read_asset("replay.css"),
+                js=read_asset("replay.js"), data=data)
 
 
 def write_replay(path, rec):

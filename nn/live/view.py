@@ -20,11 +20,10 @@ run may so get only a few frames; the last one, after training, is always drawn.
 """
 import base64
 import html
-import re
 import sys
 import time
 
-from .assets import read_asset
+from .assets import fill
 from .recorder import Recorder
 
 
@@ -122,10 +121,8 @@ class LiveView(Recorder):
         png = base64.b64encode(self.plot.png(frame, text)).decode("ascii")
         data = {"text/plain": text, "image/png": png}
         graph = base64.b64encode(self.sample_graph(frame)).decode("ascii") if self.graph else ""
-        parts = {"status": html.escape(text), "png": png, "graph": graph,
-                 "step": f"step {frame['step']}", "open": "open" if graph else "hidden"}
-        data["text/html"] = re.sub(r"\$(status|png|graph|step|open)\b", lambda m: parts[m.group(1)],
-                                   read_asset("live.html"))
+        data["text/html"] = fill("live.html", status=html.escape(text), png=png, graph=graph,
+                                 step=f"step {frame['step']}", open="open" if graph else "hidden")
         return data
 
     def _display(self, step, final=False):
