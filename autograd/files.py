@@ -8,7 +8,8 @@ the target, so a full disk, a crash or Ctrl-C mid-write leaves the old file whol
 is followed (its target is replaced, the link kept); a device, FIFO, socket or directory is
 refused before anything is written. `check_writable(path)` proves a path can be written (it
 creates and removes the very temporary file a save will use) so a long job can fail before
-it starts rather than after.
+it starts rather than after. `open_regular(path)` opens a file for reading only if it is a
+regular file, without ever waiting on a FIFO.
 """
 import os
 import stat
@@ -24,6 +25,40 @@ class UnwritablePath(OSError):
 
     def __str__(self):
         return self.args[0]
+
+
+class NotRegularFile(OSError):
+    """`open_regular` refused `path`: `.kind` says what it is instead ("a FIFO", ...)."""
+
+    def __init__(self, path, kind):
+        super().__init__(f"{path}: {kind}, not a regular file")
+        self.path, self.kind = path, kind
+
+    def __str__(self):
+        return self.args[0]
+
+
+def file_kind(mode):
+    """What a file of this `st_mode` is, in words, when it is not a regular file."""
+    return ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+
+
+def open_regular(path):
+    """(binary file object, its os.stat_result) for reading `path`, a regular file; else
+    `NotRegularFile`. O_NONBLOCK: opening a FIFO must not wait for a writer (for a regular
+    file it changes nothing); the type is checked on the open descriptor, so the file cannot
+    be swapped in between."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFile(os.fsdecode(path), file_kind(st.st_mode))
+        return os.fdopen(fd, "rb"), st
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _resolve(path):
@@ -43,10 +78,7 @@ def _resolve(path):
     except OSError as e:
         raise UnwritablePath(path, e.strerror or str(e)) from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
-                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
-                else "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
-        raise UnwritablePath(path, f"it is {kind}; only regular files are written")
+        raise UnwritablePath(path, f"it is {file_kind(st.st_mode)}; only regular files are written")
     folder = os.path.dirname(real) or "."
     if not os.path.isdir(folder):
         raise UnwritablePath(path, f"the folder {folder} does not exist")

@@ -25,10 +25,9 @@ import json
 import math
 import os
 import reprlib
-import stat
 from collections import namedtuple
 
-from autograd.files import write_atomic
+from autograd.files import NotRegularFile, open_regular, write_atomic
 
 FORMAT, VERSION = "chainrule-nn", 2
 READABLE_VERSIONS = (1, 2)
@@ -124,26 +123,18 @@ def read(path, max_parameters=None):
 
 
 def _read_bounded(path, limit, max_parameters):
-    # O_NONBLOCK: opening a FIFO must not wait for a writer; for a regular file it changes
-    # nothing. The type is checked on the open descriptor, so the file cannot be swapped.
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        f, st = open_regular(path)
     except FileNotFoundError:
         raise FileNotFoundError(2, "model file not found", path) from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise CheckpointError(f"{path}: not a regular file ({_file_kind(st.st_mode)}); "
-                                  "model files are regular files")
+    except NotRegularFile as e:
+        raise CheckpointError(f"{path}: not a regular file ({e.kind}); "
+                              "model files are regular files") from None
+    with f:
         if limit is not None and st.st_size > limit:
             raise CheckpointError(f"{path}: {st.st_size} bytes is larger than a model file of "
                                   f"at most {max_parameters} parameters can be ({limit} bytes); "
                                   "max_parameters=None reads it anyway")
-        f = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with f:
         raw = f.read() if limit is None else f.read(limit + 1)
     if limit is not None and len(raw) > limit:  # grew while we read it
         raise CheckpointError(f"{path}: larger than a model file of at most {max_parameters} "
@@ -169,12 +160,6 @@ def _parse(path, raw):
 
 def _refuse_constant(name):
     raise ValueError(f"{name} is not a valid parameter value")
-
-
-def _file_kind(mode):
-    return ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
 
 
 def _kind(x):

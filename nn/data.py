@@ -17,11 +17,12 @@ import gzip
 import math
 import os
 import random
-import stat
 import struct
 import zlib
 from collections.abc import Sequence
 from numbers import Real
+
+from autograd.files import NotRegularFile, open_regular
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 IMAGES_MAGIC, LABELS_MAGIC = 0x00000803, 0x00000801
@@ -108,16 +109,10 @@ class IdxImages(Sequence):
 def _read_idx(path, magic, ndim, max_bytes):
     """(dims, payload) of an IDX file, gzip-compressed or raw, checked against its header."""
     path = os.fspath(path)
-    # O_NONBLOCK: a FIFO must not block the open; the type is checked on the descriptor.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise IdxFormatError(f"{path}: not a regular file; IDX files are regular files")
-        f = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+        f, st = open_regular(path)
+    except NotRegularFile:
+        raise IdxFormatError(f"{path}: not a regular file; IDX files are regular files") from None
     with f:
         zipped = f.read(2) == b"\x1f\x8b"
         f.seek(0)

@@ -169,3 +169,18 @@ def test_a_missing_folder_and_bad_arguments(tmp_path):
 def test_check_writable_leaves_no_trace(tmp_path):
     assert check_writable(tmp_path / "later.json") == tmp_path / "later.json"
     assert listing(tmp_path) == []
+
+
+def test_open_regular_reads_a_file_and_refuses_the_rest_without_waiting(tmp_path):
+    from autograd.files import NotRegularFile, open_regular
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"abc")
+    f, st = open_regular(path)
+    with f:
+        assert f.read() == b"abc" and st.st_size == 3
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for where, kind in ((fifo, "a FIFO"), (tmp_path, "a directory"), ("/dev/null", "a device")):
+        with pytest.raises(NotRegularFile) as caught:   # a FIFO with no writer: no wait
+            open_regular(where)
+        assert caught.value.kind == kind and str(where) in str(caught.value)
