@@ -5,6 +5,7 @@ trust database and workspace, every wait bounded, always stopped.
         page.goto(f"{url}/lab/tree/03_backprop_step_by_step.ipynb")
 """
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -74,7 +75,7 @@ def running_lab(root, scratch):
                 with urllib.request.urlopen(f"{url}/api/status", timeout=2) as r:
                     if r.status == 200:
                         break
-            except OSError:
+            except (OSError, http.client.HTTPException):  # not up yet, or half up
                 pass
             if time.monotonic() > deadline:
                 raise TimeoutError(f"JupyterLab did not answer on {url} within {START_TIMEOUT} s; log: "

@@ -14,7 +14,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from tests.autograd.test_stepper_browser import launch, smallest_node_text_px
+from tests.autograd.test_stepper_browser import smallest_node_text_px
+from tests.chromium import launch
 from tests.jupyterlab_server import running_lab, stop_kernels
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,19 +1,10 @@
 """Open a saved stepper page in real headless Chromium (Debian's) and step through it."""
-import os
 from pathlib import Path
 
 from autograd import Value, step_through
 from autograd.render import fmt, walk
+from tests.chromium import launch
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-def launch(p):
-    assert os.access(CHROMIUM, os.X_OK), (
-        "the stepper's browser test needs Debian's chromium: `sudo apt-get install chromium` "
-        "(`make test` installs it)")
-    return p.chromium.launch(executable_path=CHROMIUM,
-                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
 
 
 def graph():

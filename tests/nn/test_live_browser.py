@@ -1,39 +1,23 @@
 """The replay page of a moons run, opened from file:// in real headless Chromium (Debian's)."""
 import math
-import os
 
 import pytest
 
-from nn import fit
 from nn.diagnose import float_activation, float_forward, float_layers
 from nn.mlp import ACTIVATIONS
+from tests.chromium import launch
 
 from .test_live import page_json, page_layers
-from .training_loop import moons, moons_model
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-class StepLosses:
-    """A fit callback keeping every step's loss, to compare with the page."""
-
-    def __init__(self):
-        self.values = []
-
-    def on_step(self, step, loss):
-        self.values.append(loss)
+from .training_loop import moons, moons_model, train
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """A moons run through fit(live=path); `rec` is what the recorder wrote (the page's data)."""
     path = tmp_path_factory.mktemp("replay") / "run.html"
-    (Xtr, ytr), (Xte, yte) = moons()
-    steps = StepLosses()
     model = moons_model()
-    history = fit(model, Xtr, ytr, Xte, yte, epochs=15, batch_size=16, optimizer="adam",
-                  lr=0.02, progress=False, log=None, callbacks=[steps], live=str(path))
-    return path, Recorded(page_json(path)), history, steps.values, model
+    history, losses = train(None, moons(), model, epochs=15, live=str(path))
+    return path, Recorded(page_json(path)), history, losses, model
 
 
 class Recorded:
@@ -45,10 +29,8 @@ class Recorded:
 @pytest.fixture
 def page(run):
     from playwright.sync_api import sync_playwright
-    assert os.access(CHROMIUM, os.X_OK), "the replay test needs Debian's chromium: apt-get install chromium"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = launch(p)
         try:
             page = browser.new_page()
             requests, errors = [], []

@@ -1,14 +1,9 @@
 """A real JupyterLab, driven by real Chromium: a cell training with a live view shows one
 output whose frame counter rises while the cell runs, and the saved notebook keeps the last
 frame as a PNG."""
-import http.client
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -16,8 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-JUPYTER = Path(sys.executable).with_name("jupyter")
+from tests.chromium import launch
+from tests.jupyterlab_server import running_lab
 
 CELL = """\
 from nn import MLP, fit
@@ -30,55 +25,14 @@ history = fit(model, X, y, epochs=150, batch_size=16, lr=0.02, optimizer="adam",
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def lab(tmp_path):
-    assert JUPYTER.exists(), f"the real-client test needs JupyterLab in the venv ({JUPYTER})"
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(CELL)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, tmp_path / "live.ipynb")
-    port = free_port()
-    log = open(tmp_path / "lab.log", "wb")
-    proc = subprocess.Popen(
-        [str(JUPYTER), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.token=", "--ServerApp.password=", "--allow-root",
-         f"--ServerApp.root_dir={tmp_path}", "--ServerApp.open_browser=False",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, start_new_session=True,
-        env={**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-             "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-             "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
-             "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces")})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, f"JupyterLab exited: {(tmp_path / 'lab.log').read_text()[-2000:]}"
-            try:
-                with urllib.request.urlopen(url + "/api/status", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except (OSError, http.client.HTTPException):  # not up yet, or half up
-                pass
-            assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s"
-            time.sleep(0.5)
+    with running_lab(tmp_path, tmp_path / "lab") as url:
         yield url, tmp_path
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        except ProcessLookupError:
-            pass
-        log.close()
 
 
 def wait_for_idle_kernel(url, seconds=90):
@@ -95,9 +49,8 @@ def wait_for_idle_kernel(url, seconds=90):
 def test_live_view_updates_in_place_in_jupyterlab(lab):
     from playwright.sync_api import sync_playwright
     url, root = lab
-    assert os.access(CHROMIUM, os.X_OK), "the real-client test needs Debian's chromium"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)

@@ -24,14 +24,14 @@ class _StepLosses:
         self.losses.append(loss)
 
 
-def train(view, data, model, *, epochs, batch_size=16, lr=0.02, seed=0):
-    """fit with Adam, driving `view` (or None) through its callbacks; returns fit's history
-    and every step's loss."""
+def train(view, data, model, *, epochs, batch_size=16, lr=0.02, seed=0, **fit_kw):
+    """fit with Adam, driving `view` (or None) through its callbacks, and any other fit
+    arguments; returns fit's history and every step's loss."""
     (Xtr, ytr), (Xte, yte) = data
     steps = _StepLosses()
     history = fit(model, Xtr, ytr, Xte, yte, epochs=epochs, batch_size=batch_size, lr=lr,
                   optimizer="adam", seed=seed, progress=False, log=None,
-                  callbacks=[steps] + ([view] if view is not None else []))
+                  callbacks=[steps] + ([view] if view is not None else []), **fit_kw)
     return history, steps.losses
 
 
