@@ -14,7 +14,6 @@ import gc
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 
@@ -219,7 +218,7 @@ def digits(epochs, batch_size):
             "engine": e, "traced": t, "same": same}
 
 
-def print_workload(w, floor_name="floor", torch_name=None):
+def print_workload(w):
     print(f"\n{w['title']}")
     rows = w["rows"]
     base = rows["traced"]["median"]

@@ -25,7 +25,7 @@ from nn import MLP
 from nn.data import load_digits, make_moons, minibatches
 from nn.diagnose import diagnose
 from nn.optim import SGD
-from nn.train import loss_for
+from nn.train import accuracy, loss_for
 
 plt.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "font.size": 9})
 
@@ -55,21 +55,17 @@ def train(lr, epochs=3):
     return model, dead_counts
 
 
-def accuracy(model):
-    return sum((out > 0) == t for out, t in zip(diagnose(model, X).outputs, y)) / len(y)
-
-
 slow, slow_dead = train(0.1)
 fast, fast_dead = train(10.0)
-print(f"lr 0.1: {slow_dead[-1]:2d} of 32 units dead, accuracy {accuracy(slow):.0%}")
-print(f"lr 10 : {fast_dead[-1]:2d} of 32 units dead, accuracy {accuracy(fast):.0%}")
+print(f"lr 0.1: {slow_dead[-1]:2d} of 32 units dead, accuracy {accuracy(slow, X, y):.0%}")
+print(f"lr 10 : {fast_dead[-1]:2d} of 32 units dead, accuracy {accuracy(fast, X, y):.0%}")
 
 fig, ax = plt.subplots(figsize=(5, 2.6))
 ax.plot(slow_dead, label="lr 0.1"); ax.plot(fast_dead, label="lr 10")
 ax.set_xlabel("step"); ax.set_ylabel("dead units (of 32)"); ax.legend(); fig.tight_layout(); plt.show()
 
 assert slow_dead[-1] <= 2 and fast_dead[-1] >= 10
-assert accuracy(fast) < accuracy(slow)
+assert accuracy(fast, X, y) < accuracy(slow, X, y)
 
 # %% [markdown]
 # ## What `diagnose` says
