@@ -21,15 +21,19 @@ def data(n=100, noise=0.1):
     return [[float(a), float(b)] for a, b in X], [2 * int(v) - 1 for v in y]
 
 
+def demo_loss(model, params, X, Y):
+    """The demo's loss: the max-margin loss's mean over the samples + ALPHA·L2."""
+    scores = [model(x) for x in X]
+    losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores)]
+    data_loss = sum(losses) * (1.0 / len(losses))
+    return data_loss + ALPHA * sum(p * p for p in params)
+
+
 def scalar_train(model, params, X, Y, steps):
     """The demo's loop, written once for every scalar engine (micrograd's and ours)."""
     history = []
     for k in range(steps):
-        scores = [model(x) for x in X]
-        losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = ALPHA * sum(p * p for p in params)
-        total = data_loss + reg_loss
+        total = demo_loss(model, params, X, Y)
         for p in params:
             p.grad = 0.0
         total.backward()

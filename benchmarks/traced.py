@@ -25,22 +25,12 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
 # -- W1: micrograd's moons demo ---------------------------------------------------------------
-def moons_loss(model, params):
-    """The demo's loss as a function of the data: max-margin + alpha·L2 (moons.scalar_train)."""
-    def loss(X, Y):
-        scores = [model(x) for x in X]
-        losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores)]
-        data_loss = sum(losses) * (1.0 / len(losses))
-        return data_loss + moons.ALPHA * sum(p * p for p in params)
-    return loss
-
-
 def w1_traced(flat, X, Y, steps):
     """(run, (wall, CPU) seconds to trace + compile, source lines). The labels ±1 are ints:
     part of the trace, as the demo's constants are."""
     model, params = ours.mlp(flat, moons.NIN, moons.NOUTS, fused=True)
     t0, c0 = time.perf_counter(), time.process_time()
-    step = trace(moons_loss(model, params), params, (X, Y))
+    step = trace(lambda X, Y: moons.demo_loss(model, params, X, Y), params, (X, Y))
     seconds = (time.perf_counter() - t0, time.process_time() - c0)
 
     def run():
