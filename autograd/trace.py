@@ -364,7 +364,7 @@ def _record(fn, params, extra_ops, P, key, A):
         if not isinstance(result, Value):
             raise TraceError(f"trace: {_fn_name(fn)} must return a Value (the loss), or a pair "
                              f"(loss, outputs); got {type(result).__name__}")
-        variant = _Emitter(fn, params, extra_ops, inputs, detached, key, A).build(
+        variant = _Emitter(fn, params, extra_ops, inputs, detached, key).build(
             result, aux, watch.comparisons)
         _check_against_backward(variant, result, params, P, A)
         return variant
@@ -395,9 +395,9 @@ def _check_against_backward(variant, root, params, P, A):
 
 
 class _Emitter:
-    def __init__(self, fn, params, extra_ops, inputs, detached, key, A):
+    def __init__(self, fn, params, extra_ops, inputs, detached, key):
         self.fn, self.params, self.extra_ops = fn, params, extra_ops
-        self.key, self.A = key, A
+        self.key = key
         self.names = _Names()
         self.param_index = {p: i for i, p in enumerate(params)}
         self.inputs = {v: path for path, v in inputs}
@@ -498,7 +498,7 @@ class _Emitter:
                     n = (len(node.operands) - 1) // 2
                     if n > WIDE:
                         operands = node.operands
-                        wide[node] = (self.param_run(operands[:n]), operands[n:2 * n], True)
+                        wide[node] = (self.param_run(operands[:n]), operands[n:2 * n])
         list_grads = set()
         for run, _, _ in wide.values():
             if run is not None:
@@ -515,8 +515,7 @@ class _Emitter:
                              "   # stop_gradient: recomputed, no gradient")
             else:
                 name = self.name[node] = self.names.new(node.label, f"v{len(defined)}")
-                info = wide.get(node)
-                expr = self.forward_expr(node, info if info and info[2] else None)
+                expr = self.forward_expr(node, wide.get(node))
                 lines.append(f"{name} = {expr}")
             defined[node] = len(lines)
         guards = self.guards(comparisons, lines, defined)
@@ -530,13 +529,13 @@ class _Emitter:
                 self.grad[p] = f"_G[{self.param_index[p]}]"
         loaded = []
         for node in order:
-            body = self.adjoint(node, wide.get(node), list_grads, loaded)
+            body = self.adjoint(node, wide.get(node), loaded)
             if body:
                 adjoint.append(f"if {self.grad[node]}:")
                 adjoint.extend("    " + b for b in body)
         if root.is_leaf:
             if root in self.param_index:
-                adjoint.append(f"{self.param_grad(root, list_grads, loaded)} += _seed")
+                adjoint.append(f"{self.param_grad(root, loaded)} += _seed")
             loss = self.ref(root)
         else:
             loss = self.name[root]
@@ -605,7 +604,7 @@ class _Emitter:
         op, operands = self.op_of(node), node.operands
         self.verify(node, op, operands)
         if wide is not None:
-            run, xs, _ = wide
+            run, xs = wide
             n = len(xs)
             ws = f"_P[{run[0]}:{run[1]}]" if run else \
                 "[" + ", ".join(self.ref(w) for w in operands[:n]) + "]"
@@ -642,27 +641,27 @@ class _Emitter:
             raise TraceError(f"trace: op {node.op!r} found by name does not reproduce node "
                              f"{node!r}; pass the define_op function that made it in ops=")
 
-    def param_grad(self, p, list_grads, loaded):
+    def param_grad(self, p, loaded):
         if p not in self.grad:
             self.grad[p] = self.names.new("d_" + self.ref(p), "d")
             loaded.append(p)
         return self.grad[p]
 
-    def target(self, c, list_grads, loaded):
+    def target(self, c, loaded):
         """Where an edge into `c` adds, or None for an input (its gradient is not kept)."""
         if c in self.param_index:
-            return self.param_grad(c, list_grads, loaded)
+            return self.param_grad(c, loaded)
         if c.is_leaf:
             return None
         return self.grad[c]
 
-    def adjoint(self, node, wide, list_grads, loaded):
+    def adjoint(self, node, wide, loaded):
         g = self.grad[node]
         op, operands = self.op_of(node), node.operands
         out = self.name[node]
         body = []
         if wide is not None:  # Σ wᵢxᵢ + b: ∂/∂wᵢ = xᵢ, ∂/∂xᵢ = wᵢ, ∂/∂b = 1 (linear_partials)
-            run, xs, _ = wide
+            run, xs = wide
             n = len(xs)
             if run is not None:
                 s = f"_G[{run[0]}:{run[1]}]"
@@ -670,15 +669,15 @@ class _Emitter:
                 body.append(f"{s} = _add_products({s}, {xsrc}, {g})")
             else:
                 for w, x in zip(operands[:n], xs):
-                    t = self.target(w, list_grads, loaded) if isinstance(w, Value) else None
+                    t = self.target(w, loaded) if isinstance(w, Value) else None
                     if t:
                         body.append(f"{t} += {self.ref(x)} * {g}")
             for x, w in zip(xs, operands[:n]):
-                t = self.target(x, list_grads, loaded) if isinstance(x, Value) else None
+                t = self.target(x, loaded) if isinstance(x, Value) else None
                 if t:
                     body.append(f"{t} += {self.ref(w)} * {g}")
             b = operands[-1]
-            t = self.target(b, list_grads, loaded) if isinstance(b, Value) else None
+            t = self.target(b, loaded) if isinstance(b, Value) else None
             if t:
                 body.append(f"{t} += {g}")
             return body
@@ -691,7 +690,7 @@ class _Emitter:
         for i, x in enumerate(operands):
             if not isinstance(x, Value):
                 continue
-            t = self.target(x, list_grads, loaded)
+            t = self.target(x, loaded)
             if t is None:
                 continue
             p = parts[i]
