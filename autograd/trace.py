@@ -500,7 +500,7 @@ class _Emitter:
                         operands = node.operands
                         wide[node] = (self.param_run(operands[:n]), operands[n:2 * n])
         list_grads = set()
-        for run, _, _ in wide.values():
+        for run, _ in wide.values():
             if run is not None:
                 list_grads.update(self.params[run[0]:run[1]])
 
