@@ -235,12 +235,13 @@ def new_graph(rankdir, *, timeout=TIMEOUT):
     return g
 
 
-def value_label(title, data, grad, width=None, *, color=None, fill=None, op=None):
+def value_label(title, data, grad, width=None, *, color=None, fill=None, op=None, grad_name="grad"):
     """HTML-like label: one row of cells [title] | data … | grad … (grad=None hides it).
 
     `width` is a minimum cell width (in points) so the stepper can rewrite the numbers in
     place without text spilling out of its box. `color`/`fill` draw a marked box; `op` adds
-    a first cell naming the op that made the value (a folded drawing's compact form).
+    a first cell naming the op that made the value (a folded drawing's compact form);
+    `grad_name` names the second number (the stepper's forward mode shows a tangent there).
     """
     fixed = f' width="{width}"' if width else ""
     cells = [f'<td bgcolor="#f1f1f1"><i>{html.escape(op)}</i></td>'] if op else []
@@ -248,7 +249,7 @@ def value_label(title, data, grad, width=None, *, color=None, fill=None, op=None
         cells.append(f"<td><b>{html.escape(title)}</b></td>")
     cells.append(f"<td{fixed}>data {html.escape(data)}</td>")
     if grad is not None:
-        cells.append(f"<td{fixed}>grad {html.escape(grad)}</td>")
+        cells.append(f"<td{fixed}>{html.escape(grad_name)} {html.escape(grad)}</td>")
     style = ""
     if color:
         style += f' color="{color}"'
@@ -259,9 +260,10 @@ def value_label(title, data, grad, width=None, *, color=None, fill=None, op=None
             + "".join(cells) + "</tr></table>>")
 
 
-def add_value(g, name, v, title, grad, width=None, *, color=None, fill=None):
+def add_value(g, name, v, title, grad, width=None, *, color=None, fill=None, grad_name="grad"):
     """A value's box and, for a computed value, its op's ellipse with the edge between."""
-    g.node(name, value_label(title, fmt(v.data), grad, width, color=color, fill=fill),
+    g.node(name, value_label(title, fmt(v.data), grad, width, color=color, fill=fill,
+                             grad_name=grad_name),
            id=name, shape="plain")
     if not v.is_leaf:
         mark = {"color": color, "penwidth": "2.5"} if color == _MARK else {}

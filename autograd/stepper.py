@@ -213,12 +213,12 @@ class Stepper:
                           "text": f"{self.name(v)} = {s} = {x} = {self._fmt(v.data)}"})
         return steps
 
-    def _product_texts(self, total, head, local_name, up_name, local, up, product, before, after):
+    def _product_texts(self, head, local_name, up_name, local, up, product, before, after):
         """The full text of one product step, and the quiz's question (numbers hidden)."""
         f = self._fmt
         acc = f(after) if before is None else f"{f(before)} + {_paren(f(product))} = {f(after)}"
         text = (f"{head} += {local_name} × {up_name} = {_paren(f(local))} × {_paren(f(up))} = "
-                f"{f(product)} → {total} = {acc}")
+                f"{f(product)} → {head} = {acc}")
         ask = f"{head} += {local_name} × {up_name} = ? × {_paren(f(up))} = ?"
         return text, ask
 
@@ -242,7 +242,7 @@ class Stepper:
                 cn = _atom(self.name(c))
                 head = f"∂{L}/∂{cn}"
                 self._local_names[f"{self._id(p)}in{j}"] = local_of + cn
-                text, ask = self._product_texts(head, head, local_of + cn, f"∂{L}/∂{pn}",
+                text, ask = self._product_texts(head, local_of + cn, f"∂{L}/∂{pn}",
                                                 local, g, product, before, total)
                 steps.append({
                     "phase": "backward", "node": self._id(c), "parent": self._id(p),
@@ -273,7 +273,7 @@ class Stepper:
                 cn = _atom(self.name(c))
                 head = f"d{vn}/d{X}"
                 self._local_names[f"{self._id(v)}in{j}"] = local_of + cn
-                text, ask = self._product_texts(head, head, local_of + cn, f"d{cn}/d{X}",
+                text, ask = self._product_texts(head, local_of + cn, f"d{cn}/d{X}",
                                                 local, up, product, before, total)
                 steps.append({
                     "phase": "tangent", "node": self._id(v), "child": self._id(c),
@@ -316,7 +316,8 @@ class Stepper:
             # Wide enough for the widest text at 7.2 pt a character: DejaVu Sans, which stands
             # in for Helvetica on most Linux browsers, is wider than Graphviz's own estimate.
             width = round(8 + 7.2 * (max(len("data"), len(cell)) + 1 + max(map(len, texts))))
-            add_value(g, f"n{i}", v, self.name(v), "?" if self.quiz else self._final(v), width=width)
+            add_value(g, f"n{i}", v, self.name(v), "?" if self.quiz else self._final(v), width=width,
+                      grad_name=cell)
         sides = ("n", "s") if self.rankdir in ("LR", "RL") else ("w", "e")
         for i, v in enumerate(self._order):
             names = operand_names(v)  # as draw() names them: x - y, base ** exp
@@ -330,8 +331,6 @@ class Stepper:
         # Graphviz's comments and titles name the internal ids only (and titles pop up as
         # tooltips): left out, they take a tenth off every display.
         svg = re.sub(r"<!--.*?-->\n|<title>.*?</title>\n", "", svg[svg.index("<svg"):])
-        if self.mode == "forward":  # add_value wrote "grad …"; this box holds a tangent
-            svg = re.sub(r">grad (?=[-\d?ni])", f">{html.escape(cell)} ", svg)
         return svg
 
     def _payload(self):
