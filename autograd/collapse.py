@@ -18,11 +18,12 @@ readable wins: at most `max_nodes` boxes, and no box joined to more than `MAX_FA
 The fan-out limit is what keeps layout fast: a value used by a hundred ops at a hundred
 different depths (`x + x + ... + x`) is what makes Graphviz's layout take minutes.
 """
+from .ops import COMMUTATIVE
+
 MAX_FAN = 20     # boxes one box may be joined to before a plan counts as unreadable
 MAX_DEPTH = 40   # values along the longest path drawn one by one (a long sum is a long row)
 BUNDLE_MIN = 4   # this many edges between two layers' boxes are drawn as one
 CHAIN_MIN = 3    # a run of this many + (or *) nodes is folded into one box
-_CHAINABLE = ("+", "*")  # associative: a run of them is one sum (product) of its operands
 
 
 class Structure:
@@ -90,7 +91,7 @@ def fold_chains(s, keys):
     order, keys = s.order, list(keys)
     top = {}
     for i, v in enumerate(order):  # preorder: a value's only user comes before it
-        if keys[i] is not None or v.is_leaf or v.op not in _CHAINABLE:
+        if keys[i] is not None or v.is_leaf or v.op not in COMMUTATIVE:
             continue
         us = s.users[i]
         p = us[0] if len(us) == 1 else None

@@ -44,6 +44,7 @@ from string import Template
 from .backprop import grad
 from .ops import OPS
 from .torch_extra import require_torch
+from .value import Value
 
 
 def _torch_ops(torch):
@@ -224,7 +225,6 @@ def crosscheck(root, *, ops=(), rtol=1e-9, atol=1e-12, fd_rtol=1e-6):
     return a `Crosscheck` table: every node's value and gradient next to torch's, the first
     disagreeing node named. `ops` lists the `define_op` functions the graph uses."""
     torch = require_torch("crosscheck")
-    from .value import Value
     if not isinstance(root, Value):
         raise TypeError(f"crosscheck: root must be a Value, got {type(root).__name__}")
     table = _torch_ops(torch)
@@ -288,7 +288,7 @@ def crosscheck(root, *, ops=(), rtol=1e-9, atol=1e-12, fd_rtol=1e-6):
         if node.is_leaf:
             continue
         row.partials = tuple(node.local_grads)
-        row.torch_partials = tuple(_torch_partials(torch, node, replay, Value))
+        row.torch_partials = tuple(_torch_partials(torch, node, replay))
         tol = fd_rtol if node.op in custom else rtol
         for k, (a, b) in enumerate(zip(row.partials, row.torch_partials)):
             if not _close(a, b, tol, atol):
@@ -313,7 +313,7 @@ def _mark(row, problem):
     return row
 
 
-def _torch_partials(torch, node, replay, Value):
+def _torch_partials(torch, node, replay):
     """∂node/∂child for each child, by torch at the node's own operand values."""
     args, leaves = [], []
     for a in node.operands:

@@ -212,6 +212,9 @@ def _linear_partials(*args):
 # Ops written between their operands (`a - b`), in the table's order: the one list that
 # renderers, the stepper and the expression parser read their operator symbols from.
 INFIX = ("+", "-", "*", "/", "**")
+# The infix ops whose operands can be swapped and regrouped (commutative and associative):
+# drawings name no operands for them and fold a run of them into one sum or product.
+COMMUTATIVE = ("+", "*")
 
 OPS = {name: Op(name, f, (d,)) for name, (f, d) in UNARY.items()}
 OPS.update({name: Op(name, f, (dx, dy)) for name, (f, dx, dy) in BINARY.items()})

@@ -21,13 +21,12 @@ import graphviz
 from . import collapse
 from .dot import GraphvizNotInstalled, LayoutError, LayoutTimeout, png_size, run, size_of  # noqa: F401
 from .files import write_atomic
-from .ops import INFIX
+from .ops import COMMUTATIVE, INFIX
 from .value import Value
 
 RANKDIRS = ("LR", "TB", "BT", "RL")
 TIMEOUT = 20.0  # seconds Graphviz may spend on one layout
 _FONT = "Helvetica"
-_ORDER_FREE = ("+", "*")  # swapping the operands changes nothing: no operand names drawn
 _MARK, _MARK_FILL = "#c62828", "#ffebee"          # highlight: the node and its path
 _DEAD, _DEAD_FILL = "#9e9e9e", "#e0e0e0"          # dead units, greyed
 _SATURATED, _SATURATED_FILL = "#ef6c00", "#fff3e0"  # saturated units
@@ -169,7 +168,7 @@ def op_text(v):
 def operand_names(v):
     """Names drawn at the op end of each edge when operand order matters (`x - y`:
     "x", "y"; `x ** y`: "base", "exp"), else None."""
-    if v.is_leaf or len(v.children) != 2 or v.op in _ORDER_FREE:
+    if v.is_leaf or len(v.children) != 2 or v.op in COMMUTATIVE:
         return None
     return ("base", "exp") if v.op == "**" else ("x", "y")
 
