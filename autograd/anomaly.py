@@ -18,8 +18,7 @@ and a path through the graph; `err.node` is the Value to blame, ready for
 How it costs nothing outside the block: the Value methods look up their appliers
 (`autograd.value._unary`, `_binary`, `_node`, `_leaf`) and `Value.backward` looks up
 `autograd.backprop.backward` at call time, so entering the block swaps in checking versions
-of those module attributes (and of `autograd.backward` and the names `autograd.custom`
-imported), and leaving it puts the originals back. Outside, the hot path is byte for byte
+of those module attributes (and of `autograd.backward`), and leaving it puts the originals back. Outside, the hot path is byte for byte
 the engine without this module; inside, each op pays one call and one `isfinite`, and
 `backward()` one extra pass over the graph. Checking is per thread, like grad mode: while the
 checkers are installed, other threads go through them but are not checked. A reference
@@ -34,7 +33,7 @@ from collections import deque
 from contextlib import contextmanager
 from numbers import Real
 
-from . import backprop, custom, value
+from . import backprop, value
 from .backprop import topo_order
 from .ops import INFIX
 from .value import Value
@@ -253,7 +252,6 @@ def _targets():
     package = sys.modules[__package__]
     return [(value, "_unary", _unary_checker), (value, "_binary", _binary_checker),
             (value, "_node", _node_checker), (value, "_leaf", _leaf_checker),
-            (custom, "_unary", _unary_checker), (custom, "_binary", _binary_checker),
             (backprop, "backward", _backward_checker), (package, "backward", _backward_checker)]
 
 

@@ -15,9 +15,9 @@ custom ops), because it also runs on Values for `grad(..., create_graph=True)`.
 import inspect
 from numbers import Real
 
-from . import ops
+from . import ops, value
 from .errors import DomainError
-from .value import Value, _binary, _real, _unary, nary
+from .value import Value, _real, nary
 
 
 def define_op(name, forward, *partials):
@@ -65,12 +65,12 @@ def define_op(name, forward, *partials):
         if not any(isinstance(a, Value) for a in args):
             return checked_forward(*(_real(a, f"{name} operand") for a in args))
         if arity == 1:
-            return _unary(op, args[0])
+            return value._unary(op, args[0])  # looked up per call, as Value's methods do
         if arity == 2:
             for a in args:
                 if not isinstance(a, Value):
                     _real(a, f"{name} operand")
-            return _binary(op, *args)
+            return value._binary(op, *args)
         return nary(op, args)
 
     apply.__name__ = apply.__qualname__ = name
