@@ -89,7 +89,8 @@ def _split(out, formats):
         if nxt == "png":
             cut = rest.find(PNG_SIGNATURE)
         elif f.split(":")[0] == "svg":
-            cut = rest.find(b"</svg>") + len(b"</svg>\n")
+            end = rest.find(b"</svg>")
+            cut = end + len(b"</svg>\n") if end >= 0 else -1
         else:
             raise ValueError(f"cannot split the output of {f!r} from that of {formats[i + 1]!r}")
         if cut <= 0:

@@ -478,3 +478,11 @@ def test_without_dot_draw_returns_source_and_rendering_says_how_to_install(tmp_p
             render()
         assert isinstance(e.value, RuntimeError) and isinstance(e.value, graphviz.ExecutableNotFound)
     assert not os.path.exists(tmp_path / "out")  # nothing half-written
+
+
+def test_a_bundle_whose_svg_never_ends_is_an_incomplete_layout():
+    from autograd.dot import _split
+    svg, rest = b"<svg>\n</svg>\n", b"digraph {}\n"
+    assert _split(svg + rest, ["svg", "dot"]) == [svg, rest]
+    with pytest.raises(LayoutError, match="incomplete"):   # no </svg>: nothing to cut at
+        _split(b"<svg>\n" + rest, ["svg", "dot"])
