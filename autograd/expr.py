@@ -224,8 +224,8 @@ def _guard(compute, col):
         out = compute()
     except (ArithmeticError, ValueError) as e:
         raise ExprError(str(e), col) from None
-    # Float arithmetic overflows quietly to inf (1e200 * 1e200); refuse it here, at the op
-    # where it happened, as `**` and exp() already do.
+    # The engine follows IEEE: an overflow is inf (1e200 * 1e200, exp(1000)). The calculator
+    # refuses it here instead, naming the op where it happened.
     data = out.data if isinstance(out, Value) else out
     if not math.isfinite(data):
         raise ExprError(f"overflow: this operation gives {data!r}", col)
