@@ -390,9 +390,7 @@ class Stepper:
         """Write a standalone HTML page (no network needed to view it); returns `path`.
         The page holds one stepper, so its id comes from the steps: same graph, same file."""
         digest = hashlib.sha256("\n".join(map(str, self.steps)).encode()).hexdigest()[:10]
-        page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                f"<title>chainrule: stepping through {html.escape(self.name(self.root))}</title>"
-                "</head><body>\n" + self._html("cr" + digest, standalone=True) + "\n</body></html>\n")
+        page = _fill(_page_file("page.html"), name=html.escape(self.name(self.root)),
+                     stepper=self._html("cr" + digest, standalone=True))
         write_atomic(path, page)
         return path
