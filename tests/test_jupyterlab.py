@@ -11,11 +11,11 @@ import io
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 from tests.autograd.test_stepper_browser import smallest_node_text_px
 from tests.chromium import launch
+from tests.test_notebooks import _build_module
 from tests.jupyterlab_server import running_lab, stop_kernels
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,12 +44,8 @@ def picture_outputs(nb):
 
 def lesson_steps():
     """The steps of lesson 3's stepper, computed here from the lesson's own source."""
-    sys.path.insert(0, str(ROOT / "notebooks"))
-    try:
-        import build
-    finally:
-        sys.path.pop(0)
-    cells = build.parse((ROOT / "notebooks" / "src" / f"{LESSON3}.py").read_text(encoding="utf-8"))
+    # by its path: a bare `import build` could find some other `build` (a build/ folder)
+    cells = _build_module().parse((ROOT / "notebooks" / "src" / f"{LESSON3}.py").read_text(encoding="utf-8"))
     scope = {}
     cwd = os.getcwd()
     os.chdir(ROOT / "notebooks")
