@@ -202,13 +202,44 @@ def add_train_parser(sub):
     return t
 
 
-def check_train_args(args):
-    """Fill in the dataset's defaults and refuse what cannot work, before any data is loaded.
-    Raises UsageError (or UnwritablePath for --save)."""
+def fill_defaults(args):
+    """Give every recipe option left unset the dataset's default; returns the names set
+    explicitly."""
     explicit = {key for key in DEFAULTS[args.dataset] if getattr(args, key) is not None}
     for key, value in DEFAULTS[args.dataset].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    return explicit
+
+
+def recipe_line(args, n_train, n_test, nin, n_out, n_params):
+    """The first line of a training run: data, model and recipe (momentum only for an
+    optimiser that has it; an unknown one is refused later, where the optimiser is made)."""
+    options = getattr(OPTIMIZERS.get(args.optimizer), "OPTIONS", ())
+    momentum = args.momentum if "momentum" in options else 0.0
+    return (f"{args.dataset}: {n_train} train / {n_test} test samples; model "
+            f"{'-'.join(map(str, [nin] + args.layers + [n_out]))} {args.activation}, "
+            f"{n_params} parameters; {args.optimizer} lr {args.lr}"
+            f"{f' momentum {momentum}' if momentum else ''}"
+            f"{f' weight decay {args.weight_decay}' if args.weight_decay else ''} "
+            f"({args.lr_decay} decay), batch size {args.batch_size}, {args.epochs} epoch(s)")
+
+
+def split_data(args):
+    """The run's dataset, cut to --limit training and --test-limit test samples:
+    (Xtr, ytr, Xte, yte, number of classes)."""
+    Xtr, ytr, Xte, yte, n_out = _dataset(args)
+    if args.limit is not None:
+        Xtr, ytr = Xtr[:args.limit], ytr[:args.limit]
+    if args.test_limit is not None:
+        Xte, yte = Xte[:args.test_limit], yte[:args.test_limit]
+    return Xtr, ytr, Xte, yte, n_out
+
+
+def check_train_args(args):
+    """Fill in the dataset's defaults and refuse what cannot work, before any data is loaded.
+    Raises UsageError (or UnwritablePath for --save)."""
+    explicit = fill_defaults(args)
     if "momentum" in explicit and "momentum" not in OPTIMIZERS[args.optimizer].OPTIONS \
             and args.momentum:
         raise UsageError(f"--momentum {args.momentum} is for sgd; {args.optimizer} has none")
@@ -316,21 +347,12 @@ def train(args, say=None):
     if args.backend == "torch":
         from .torch_train import train_torch
         return train_torch(args, say)
-    Xtr, ytr, Xte, yte, n_out = _dataset(args)
-    if args.limit is not None:
-        Xtr, ytr = Xtr[:args.limit], ytr[:args.limit]
-    if args.test_limit is not None:
-        Xte, yte = Xte[:args.test_limit], yte[:args.test_limit]
+    Xtr, ytr, Xte, yte, n_out = split_data(args)
     nin = len(Xtr[0])
     model = MLP(nin, args.layers + [n_out], activation=args.activation, init=args.init,
                 seed=args.seed, fused=not args.unfused)
     momentum = args.momentum if "momentum" in OPTIMIZERS[args.optimizer].OPTIONS else 0.0
-    say(f"{args.dataset}: {len(Xtr)} train / {len(Xte)} test samples; model "
-        f"{'-'.join(map(str, [nin] + args.layers + [n_out]))} {args.activation}, "
-        f"{len(model.parameters())} parameters; {args.optimizer} lr {args.lr}"
-        f"{f' momentum {momentum}' if momentum else ''}"
-        f"{f' weight decay {args.weight_decay}' if args.weight_decay else ''} "
-        f"({args.lr_decay} decay), batch size {args.batch_size}, {args.epochs} epoch(s)")
+    say(recipe_line(args, len(Xtr), len(Xte), nin, n_out, len(model.parameters())))
     last = _LastEpoch(model)
     callbacks = [last] + ([_Health(model, Xtr, args.epochs, say)] if args.diagnose else [])
     start = time.perf_counter()

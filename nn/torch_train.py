@@ -47,6 +47,7 @@ import time
 from autograd.torch_extra import require_torch
 
 from .mlp import MLP
+from .train import epoch_line, progress_bar
 
 COLLECTIVE_TIMEOUT = 120     # seconds a process waits for the others at any collective
 STOP_GRACE = 5               # seconds a stopped process gets before it is killed
@@ -65,16 +66,14 @@ def train_torch(args, say=None):
     epoch lines itself) and returns the exit status (0)."""
     say = say or _print
     require_torch("--backend torch")
-    from .cli import DEFAULTS
+    from .cli import fill_defaults
     workers = getattr(args, "workers", 1)
     if type(workers) is not int or not 1 <= workers <= MAX_WORKERS:
         raise ValueError(f"--workers must be an int from 1 to {MAX_WORKERS}, got {workers!r}")
     if getattr(args, "live", None):
         raise ValueError("--live shows the scalar backend's training; it is not available "
                          "with --backend torch")
-    for key, value in DEFAULTS[args.dataset].items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
+    fill_defaults(args)
     start = time.perf_counter()
     try:
         result = run(args, workers, say)
@@ -232,12 +231,8 @@ def _worker(rank, world, port, args, pipes):
 
 
 def _data(args):
-    from .cli import _dataset
-    Xtr, ytr, Xte, yte, n_out = _dataset(args)
-    if args.limit is not None:
-        Xtr, ytr = Xtr[:args.limit], ytr[:args.limit]
-    if args.test_limit is not None:
-        Xte, yte = Xte[:args.test_limit], yte[:args.test_limit]
+    from .cli import split_data
+    Xtr, ytr, Xte, yte, n_out = split_data(args)
     if not len(Xtr):
         raise ValueError("torch training: the training split is empty")
     return Xtr, ytr, Xte, yte, n_out
@@ -322,13 +317,9 @@ def _run_process(torch, rank, world, args, port, say, report):
 
 def _header(args, world, Xtr, Xte, nin, n_out, model):
     """The scalar backend's first line, and the backend."""
-    return (f"{args.dataset}: {len(Xtr)} train / {len(Xte)} test samples; model "
-            f"{'-'.join(map(str, [nin] + args.layers + [n_out]))} {args.activation}, "
-            f"{len(model.parameters())} parameters; {args.optimizer} lr {args.lr}"
-            f"{f' momentum {args.momentum}' if args.optimizer == 'sgd' and args.momentum else ''}"
-            f"{f' weight decay {args.weight_decay}' if args.weight_decay else ''} "
-            f"({args.lr_decay} decay), batch size {args.batch_size}, {args.epochs} epoch(s); "
-            f"PyTorch {'in 1 process' if world == 1 else f'in {world} processes (DDP, gloo)'}")
+    from .cli import recipe_line
+    return (recipe_line(args, len(Xtr), len(Xte), nin, n_out, len(model.parameters()))
+            + f"; PyTorch {'in 1 process' if world == 1 else f'in {world} processes (DDP, gloo)'}")
 
 
 def _checksum(net):
@@ -341,7 +332,6 @@ def _checksum(net):
 
 def _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out, minibatches,
             say, snapshot):
-    from .train import progress_bar
     tqdm = progress_bar()
     if world > 1:
         # tqdm's default lock is a multiprocessing semaphore, which a stopped process would
@@ -405,9 +395,7 @@ def _epochs(torch, F, trained, net, args, rank, world, Xtr, ytr, Xte, yte, n_out
         history.append(record)
         snapshot(epoch)
         if log is not None:
-            test = f"  test acc {test_acc:.4f}" if test_acc is not None else ""
-            log(f"epoch {epoch}/{args.epochs}  loss {record['loss']:.4f}  "
-                f"train acc {record['train_accuracy']:.4f}{test}  ({record['seconds']:.1f}s)")
+            log(epoch_line(record, args.epochs))
     return history
 
 

@@ -72,6 +72,13 @@ def progress_bar():
     return tqdm
 
 
+def epoch_line(record, epochs):
+    """The line a training loop logs after an epoch, from its history record."""
+    test = f"  test acc {record['test_accuracy']:.4f}" if record["test_accuracy"] is not None else ""
+    return (f"epoch {record['epoch']}/{epochs}  loss {record['loss']:.4f}  "
+            f"train acc {record['train_accuracy']:.4f}{test}  ({record['seconds']:.1f}s)")
+
+
 def loss_for(out, target):
     """The default loss for one sample: cross-entropy for a list of logits, binary
     cross-entropy for a single logit."""
@@ -215,9 +222,7 @@ def fit(model, X, y, X_test=None, y_test=None, *, epochs=10, batch_size=32, lr=0
             for hook in hooks["on_epoch"]:  # before the line: a printed epoch is a kept one
                 hook(record)
             if log is not None:
-                test = f"  test acc {record['test_accuracy']:.4f}" if X_test is not None else ""
-                log(f"epoch {epoch}/{epochs}  loss {record['loss']:.4f}  "
-                    f"train acc {record['train_accuracy']:.4f}{test}  ({record['seconds']:.1f}s)")
+                log(epoch_line(record, epochs))
     except BaseException:
         for hook in hooks["on_end"]:
             try:
