@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from nn import MLP
-from nn.cli import DEFAULTS, _dataset, build_parser
+from nn.cli import build_parser, fill_defaults, split_data
 from nn.torch_train import run, train_torch
 from nn.train import fit
 
@@ -20,17 +20,13 @@ def parse(*flags, workers=1):
 
 
 def filled(args):
-    for key, value in DEFAULTS[args.dataset].items():
-        if getattr(args, key) is None:
-            setattr(args, key, value)
+    fill_defaults(args)
     return args
 
 
 def scalar_run(args):
     """The scalar backend's run for the same flags: the model and its history."""
-    Xtr, ytr, Xte, yte, n_out = _dataset(args)
-    if args.limit is not None:
-        Xtr, ytr = Xtr[:args.limit], ytr[:args.limit]
+    Xtr, ytr, Xte, yte, n_out = split_data(args)
     model = MLP(len(Xtr[0]), args.layers + [n_out], activation=args.activation,
                 init=args.init, seed=args.seed)
     history = fit(model, Xtr, ytr, Xte, yte, epochs=args.epochs, batch_size=args.batch_size,
