@@ -234,11 +234,11 @@ def _end(box):
 
 
 def measure(s, keys, max_nodes):
-    """(boxes, largest fan, edges) of the picture a plan draws; fan and edges only when the
-    boxes fit."""
+    """(boxes, largest fan, lines drawn, the box-to-box edges) of the picture a plan draws;
+    the last three only when the boxes fit."""
     boxes = len({box_of(keys, i) for i in range(len(keys))})
     if boxes > max_nodes:
-        return boxes, None, None
+        return boxes, None, None, None
     edges = drawn_edges(s, keys)
     bundled = bundles(edges)
     in_bundle = {p for pairs in bundled.values() for p in pairs}
@@ -251,7 +251,7 @@ def measure(s, keys, max_nodes):
         near.setdefault(ea, set()).add(eb)
         near.setdefault(eb, set()).add(ea)
     drawn = len(edges) - len(in_bundle) + len(bundled)
-    return boxes, max((len(n) for n in near.values()), default=0), drawn
+    return boxes, max((len(n) for n in near.values()), default=0), drawn, edges
 
 
 def on_path(s, starts):
@@ -286,19 +286,19 @@ def plan(order, index, max_nodes, highlight=()):
     fallback, chained = None, None
     for base in bases:
         chained = fold_chains(s, base)
-        readable = None  # (keys, edges) of the first readable plan at this level
+        readable = None  # (keys, lines drawn) of the first readable plan at this level
         for make in (lambda: chained, lambda: fold_parallel(s, chained, max_nodes, marked)):
             keys = make()
             if keys is None:
                 continue
-            boxes, fan, edges = measure(s, keys, max_nodes)
+            boxes, fan, drawn, edges = measure(s, keys, max_nodes)
             if boxes > max_nodes:
                 continue
-            if fan <= MAX_FAN and _depth(s, keys) <= MAX_DEPTH:
+            if fan <= MAX_FAN and _depth(edges, keys) <= MAX_DEPTH:
                 # Folding parallel values is worth its lost detail when it removes most of
                 # the edges (ten logits' rows of `-` and `exp` crossing each other).
-                if readable is None or edges * 2 <= readable[1]:
-                    readable = keys, edges
+                if readable is None or drawn * 2 <= readable[1]:
+                    readable = keys, drawn
             fallback = fallback or keys
         if readable is not None:
             return readable[0], s, marked
@@ -320,9 +320,8 @@ def _batched(s, keys):
     return bool(outs) and sum(n > 1 for n in outs.values()) * 2 > len(outs)
 
 
-def _depth(s, keys):
-    """Boxes along the longest path of the picture a plan draws."""
-    edges = drawn_edges(s, keys)
+def _depth(edges, keys):
+    """Boxes along the longest path of the picture a plan draws, given its edges."""
     kids = {}
     for a, b in edges:
         kids.setdefault(b, []).append(a)
