@@ -18,28 +18,29 @@ def same(a, b):
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
-def engine(fn, params, args):
-    """Loss and params' grads after fn's graph and backward(), from zero grads."""
+def _from_zero_grads(params, run):
+    """(loss, params' grads) of run() started from zero grads; the grads are put back."""
     saved = [p.grad for p in params]
     for p in params:
         p.grad = 0.0
-    loss = fn(*args)
-    loss.backward()
-    out = loss.data, [p.grad for p in params]
-    for p, g in zip(params, saved):
-        p.grad = g
-    return out
+    try:
+        return run(), [p.grad for p in params]
+    finally:
+        for p, g in zip(params, saved):
+            p.grad = g
+
+
+def engine(fn, params, args):
+    """Loss and params' grads after fn's graph and backward(), from zero grads."""
+    def run():
+        loss = fn(*args)
+        loss.backward()
+        return loss.data
+    return _from_zero_grads(params, run)
 
 
 def replay(step, params, args):
-    saved = [p.grad for p in params]
-    for p in params:
-        p.grad = 0.0
-    loss = step(*args)
-    out = loss, [p.grad for p in params]
-    for p, g in zip(params, saved):
-        p.grad = g
-    return out
+    return _from_zero_grads(params, lambda: step(*args))
 
 
 def assert_same(got, want):
