@@ -111,16 +111,24 @@ assert close(d_v, 0.6 * a.grad + 0.8 * b.grad)
 X, y = make_moons(16, 0.1, 0)
 targets = [2.0 * t - 1.0 for t in y]
 model = MLP(2, [16, 16, 1], activation="tanh", seed=0)
-neurons = [n for layer in model.layers for n in layer.neurons]
 theta = [p.data for p in model.parameters()]
 
 
-def loss_of(*params):
-    k = 0
-    for n in neurons:
-        n.w, n.b = list(params[k:k + n.nin]), params[k + n.nin]
-        k += n.nin + 1
-    return mse_loss([model(x) for x in X], targets)
+def loss_function(model, X, targets):
+    """The model's MSE on (X, targets) as a function of its parameters, each given as an
+    argument (what jvp, jacobian and hessian differentiate)."""
+    neurons = [n for layer in model.layers for n in layer.neurons]
+
+    def loss(*params):
+        k = 0
+        for n in neurons:
+            n.w, n.b = list(params[k:k + n.nin]), params[k + n.nin]
+            k += n.nin + 1
+        return mse_loss([model(x) for x in X], targets)
+    return loss
+
+
+loss_of = loss_function(model, X, targets)
 
 
 def edges(nodes):
@@ -202,16 +210,8 @@ plt.tight_layout(); plt.show()
 
 # %%
 small = MLP(2, [3, 1], activation="tanh", seed=3)
-small_neurons = [n for layer in small.layers for n in layer.neurons]
 theta_small = [p.data for p in small.parameters()]
-
-
-def small_loss(*params):
-    k = 0
-    for n in small_neurons:
-        n.w, n.b = list(params[k:k + n.nin]), params[k + n.nin]
-        k += n.nin + 1
-    return mse_loss([small(x) for x in X[:8]], targets[:8])
+small_loss = loss_function(small, X[:8], targets[:8])
 
 
 H = np.array(hessian(small_loss, theta_small))
